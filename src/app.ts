@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { Settings } from './config/settings.ts';
+import { systemClock, type Clock } from './core/clock.ts';
+import { cryptoRandom, type Random } from './core/random.ts';
+import { ServerKeys } from './core/secrets.ts';
+import type { TwoFactorDeps } from './core/twofactor/types.ts';
+import { outboxMailer, smtpMailer, type Mailer } from './mail/mailer.ts';
+import { authenticationCodeMail } from './mail/templates.ts';
+import { openStore, type Store } from './store/index.ts';
+import { loadServerKey } from './services/keyfile.ts';
+import { argon2Hasher, type PasswordHasher } from './services/passwords.ts';
+
+/** Everything an operation may use, built once at start-up and passed down. */
+export interface App {
+  settings: Settings;
+  store: Store;
+  keys: ServerKeys;
+  clock: Clock;
+  random: Random;
+  mailer: Mailer;
+  passwords: PasswordHasher;
+  log: Logger;
+  twoFactor: TwoFactorDeps;
+  version: string;
+  outboxDir: string;
+  /** Base of links sent by mail. */
+  publicUrl(): string;
+  close(): Promise<void>;
+}
+
+export const VERSION = '0.1.0';
+
+export interface AppOverrides {
+  clock?: Clock;
+  random?: Random;
+  log?: Logger;
+  mailer?: Mailer;
+}
+
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    // Belt and braces: even if a secret ends up in a logged object, these keys are cut.
+    redact: {
+      paths: ['password', '*.password', 'code', '*.code', 'token', '*.token', 'authToken', '*.authToken',
+        'req.headers["x-auth-token"]', 'req.headers["x-2fa-code"]', 'req.headers.authorization', 'secret', '*.secret'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+export async function createApp(settings: Settings, overrides: AppOverrides = {}): Promise<App> {
+  const log = overrides.log ?? createLogger(settings.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const random = overrides.random ?? cryptoRandom;
+  const { key, source } = loadServerKey(settings.dataDir, settings.secretKey);
+  const keys = new ServerKeys(key);
+  const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
+  log.info({ store: store.kind, where: store.where, serverKey: source === 'TWOFOLD_SECRET_KEY' ? source : 'file' }, 'store ready');
+  const outboxDir = join(settings.dataDir, 'outbox');
+  const mailer = overrides.mailer ?? (settings.smtpUrl
+    ? smtpMailer(settings.smtpUrl, settings.mailFrom, log)
+    : outboxMailer(outboxDir, settings.mailFrom, log));
+  const passwords = argon2Hasher({ memoryKib: settings.argon2MemoryKib, iterations: settings.argon2Iterations });
+
+  const twoFactor: TwoFactorDeps = {
+    store: store.twoFactor,
+    clock,
+    random,
+    keys,
+    settings,
+    async sendCodeMail(user, addresses, code, expiresAt) {
+      const minutes = Math.max(1, Math.round((expiresAt - clock.now()) / 60_000));
+      await Promise.all(addresses.map((to) => mailer.send(authenticationCodeMail(to, user.username, code, minutes))));
+    },
+    verifyPassword: (hash, digest) => passwords.verify(hash, digest),
+  };
+
+  return {
+    settings, store, keys, clock, random, mailer, passwords, log, twoFactor, version: VERSION, outboxDir,
+    publicUrl: () => settings.publicUrl ?? `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`,
+    async close() {
+      mailer.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// The one table of every setting Twofold reads. docs/settings.md is generated from it
+// (`npm run docs:settings`) and a test fails when the two drift apart.
+
+interface Base<T> {
+  env: string;
+  default: T;
+  meaning: string;
+}
+export interface IntSetting extends Base<number> { kind: 'int'; min: number; max: number; unit?: string }
+export interface BoolSetting extends Base<boolean> { kind: 'bool' }
+export interface StringSetting extends Base<string | undefined> {
+  kind: 'string';
+  maxLength: number;
+  pattern?: RegExp;
+  patternText?: string;
+  secret?: boolean;
+}
+export interface ListSetting extends Base<string[]> { kind: 'list'; values: readonly string[] }
+export type SettingSpec = IntSetting | BoolSetting | StringSetting | ListSetting;
+
+const int = (s: Omit<IntSetting, 'kind'>): IntSetting => ({ kind: 'int', ...s });
+const bool = (s: Omit<BoolSetting, 'kind'>): BoolSetting => ({ kind: 'bool', ...s });
+const str = <D extends string | undefined>(s: Omit<StringSetting, 'kind' | 'default'> & { default: D }) =>
+  ({ kind: 'string', ...s }) as StringSetting & { default: D };
+const list = (s: Omit<ListSetting, 'kind'>): ListSetting => ({ kind: 'list', ...s });
+
+const DAY = 86_400;
+
+/** Message operations whose second-factor policy is a setting (spec §5). */
+export const messageOperationNames = [
+  'createChannel', 'sendMessage', 'updateMessage', 'deleteMessage', 'pinMessage', 'unpinMessage',
+] as const;
+
+export const settingsTable = {
+  port: int({ env: 'PORT', default: 3000, min: 0, max: 65535, meaning: 'TCP port for HTTP and the DDP WebSocket (0 picks a free port).' }),
+  host: str({ env: 'HOST', default: '127.0.0.1', maxLength: 255, meaning: 'Address to listen on.' }),
+  dataDir: str({ env: 'TWOFOLD_DATA_DIR', default: './data', maxLength: 4096, meaning: 'Directory for the SQLite file, the server key and the mail outbox.' }),
+  databaseUrl: str({
+    env: 'DATABASE_URL', default: undefined, maxLength: 4096, secret: true,
+    pattern: /^postgres(ql)?:\/\//, patternText: 'a postgres:// URL',
+    meaning: 'Unset: SQLite file `twofold.db` in the data dir. `postgres://…`: PostgreSQL.',
+  }),
+  smtpUrl: str({
+    env: 'TWOFOLD_SMTP_URL', default: undefined, maxLength: 4096, secret: true,
+    pattern: /^smtps?:\/\//, patternText: 'an smtp:// or smtps:// URL',
+    meaning: 'Unset: mail is written to `<data dir>/outbox/` as .eml files. `smtp://user:pass@host:port`: sent over SMTP.',
+  }),
+  mailFrom: str({ env: 'TWOFOLD_MAIL_FROM', default: 'Twofold <no-reply@twofold.local>', maxLength: 320, meaning: 'From address of every mail.' }),
+  publicUrl: str({
+    env: 'TWOFOLD_PUBLIC_URL', default: undefined, maxLength: 2048, pattern: /^https?:\/\//, patternText: 'an http(s):// URL',
+    meaning: 'Base URL used in links sent by mail. Unset: http://HOST:PORT.',
+  }),
+  secretKey: str({
+    env: 'TWOFOLD_SECRET_KEY', default: undefined, maxLength: 512, secret: true,
+    pattern: /^[A-Za-z0-9+/=_-]{43,}$/, patternText: 'at least 32 random bytes, base64 or hex',
+    meaning: 'Server key for keyed hashes and encryption. Unset: generated on first start into `<data dir>/server.key` (mode 0600).',
+  }),
+  logLevel: str({
+    env: 'TWOFOLD_LOG_LEVEL', default: 'info', maxLength: 10, pattern: /^(fatal|error|warn|info|debug|trace|silent)$/,
+    patternText: 'one of fatal, error, warn, info, debug, trace, silent', meaning: 'Log level (pino).',
+  }),
+  maxBodyBytes: int({ env: 'TWOFOLD_MAX_BODY_BYTES', default: 102_400, min: 1024, max: 10_485_760, unit: 'bytes', meaning: 'Largest REST request body; larger ones get 400 `error-body-too-large`.' }),
+  maxFrameBytes: int({ env: 'TWOFOLD_MAX_FRAME_BYTES', default: 102_400, min: 1024, max: 10_485_760, unit: 'bytes', meaning: 'Largest DDP frame; a larger one closes the socket with code 1009.' }),
+  ddpPingInterval: int({ env: 'TWOFOLD_DDP_PING_INTERVAL', default: 30, min: 1, max: 3600, unit: 's', meaning: 'Idle time before the server pings a DDP client; a client silent for twice this is closed.' }),
+  loginTokenTtl: int({ env: 'TWOFOLD_LOGIN_TOKEN_TTL', default: 90 * DAY, min: 60, max: 3650 * DAY, unit: 's', meaning: 'Lifetime of a login token.' }),
+  emailVerifyTtl: int({ env: 'TWOFOLD_EMAIL_VERIFY_TTL', default: DAY, min: 60, max: 30 * DAY, unit: 's', meaning: 'Lifetime of an email verification link.' }),
+  argon2MemoryKib: int({ env: 'TWOFOLD_ARGON2_MEMORY_KIB', default: 19_456, min: 1024, max: 1_048_576, unit: 'KiB', meaning: 'argon2id memory cost for password hashes (OWASP minimum: 19 MiB).' }),
+  argon2Iterations: int({ env: 'TWOFOLD_ARGON2_ITERATIONS', default: 2, min: 1, max: 20, meaning: 'argon2id time cost for password hashes.' }),
+  shutdownTimeout: int({ env: 'TWOFOLD_SHUTDOWN_TIMEOUT', default: 10, min: 1, max: 600, unit: 's', meaning: 'How long SIGTERM waits for in-flight calls before closing anyway.' }),
+
+  twoFactorEnabled: bool({ env: 'TWOFOLD_2FA_ENABLED', default: true, meaning: 'Master switch: off lets every protected call pass without a second factor.' }),
+  email2faEnabled: bool({ env: 'TWOFOLD_EMAIL_2FA_ENABLED', default: true, meaning: 'Email codes are a usable method.' }),
+  totpEnabled: bool({ env: 'TWOFOLD_TOTP_ENABLED', default: true, meaning: 'Authenticator apps (TOTP) are a usable method.' }),
+  passwordFallback: bool({ env: 'TWOFOLD_PASSWORD_FALLBACK', default: true, meaning: 'Users with no method confirm protected calls with their password (SHA-256 hex).' }),
+  rememberFor: int({ env: 'TWOFOLD_REMEMBER_FOR', default: 1800, min: 0, max: 30 * DAY, unit: 's', meaning: 'After a successful check, the same token and client pass protected calls without a code for this long (0: off). Also the grace period of a new user.' }),
+  emailCodeTtl: int({ env: 'TWOFOLD_EMAIL_CODE_TTL', default: 600, min: 30, max: 3600, unit: 's', meaning: 'Lifetime of an emailed code.' }),
+  emailCodeMaxLive: int({ env: 'TWOFOLD_EMAIL_CODE_MAX_LIVE', default: 5, min: 1, max: 20, meaning: 'Most email codes live at once per user; sending another drops the oldest.' }),
+  emailCodeMaxAttempts: int({ env: 'TWOFOLD_EMAIL_CODE_MAX_ATTEMPTS', default: 5, min: 1, max: 100, meaning: 'Wrong email codes per user across live codes before `totp-max-attempts`; the next call sends a fresh code.' }),
+  failureLimit: int({ env: 'TWOFOLD_2FA_FAILURE_LIMIT', default: 10, min: 1, max: 100, meaning: 'Failed second-factor checks per user in the window before `totp-max-attempts`.' }),
+  failureWindow: int({ env: 'TWOFOLD_2FA_FAILURE_WINDOW', default: 900, min: 10, max: DAY, unit: 's', meaning: 'Sliding window for `TWOFOLD_2FA_FAILURE_LIMIT`.' }),
+  totpMaxDelta: int({ env: 'TWOFOLD_TOTP_MAX_DELTA', default: 1, min: 0, max: 10, unit: 'steps', meaning: 'TOTP codes this many 30 s steps before or after now are accepted.' }),
+  totpIssuer: str({ env: 'TWOFOLD_TOTP_ISSUER', default: 'Twofold', maxLength: 64, pattern: /^[^:]+$/, patternText: 'text without ":"', meaning: 'Issuer shown by authenticator apps.' }),
+  maskUnknownUsers: bool({ env: 'TWOFOLD_MASK_UNKNOWN_USERS', default: false, meaning: 'sendEmailCode answers an unknown user like a known one (an empty list) instead of `error-invalid-user`.' }),
+  messageOperations2fa: list({
+    env: 'TWOFOLD_MESSAGE_OPERATIONS_2FA', default: [], values: messageOperationNames,
+    meaning: 'Comma-separated message operations that ask for a second factor on their own (default: none).',
+  }),
+} satisfies Record<string, SettingSpec>;
+
+export type SettingsTable = typeof settingsTable;
+type ValueOf<S> = S extends IntSetting ? number : S extends BoolSetting ? boolean : S extends ListSetting ? string[]
+  : S extends StringSetting ? (S['default'] extends string ? string : string | undefined) : never;
+export type Settings = { -readonly [K in keyof SettingsTable]: ValueOf<SettingsTable[K]> };
+
+export class SettingError extends Error {
+  constructor(readonly env: string, problem: string) {
+    super(`Setting ${env}: ${problem}`);
+    this.name = 'SettingError';
+  }
+}
+
+function parseOne(spec: SettingSpec, raw: string | undefined): unknown {
+  if (raw === undefined || raw === '') return spec.default;
+  switch (spec.kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) throw new SettingError(spec.env, `"${raw}" is not a whole number`);
+      const n = Number(raw.trim());
+      if (n < spec.min || n > spec.max) throw new SettingError(spec.env, `${n} is outside ${spec.min}..${spec.max}`);
+      return n;
+    }
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+      if (['0', 'false', 'no', 'off'].includes(v)) return false;
+      throw new SettingError(spec.env, `"${raw}" is not true/false`);
+    }
+    case 'string': {
+      if (raw.length > spec.maxLength) throw new SettingError(spec.env, `longer than ${spec.maxLength} characters`);
+      if (spec.pattern && !spec.pattern.test(raw)) {
+        const shown = spec.secret ? '(value hidden)' : `"${raw}"`;
+        throw new SettingError(spec.env, `${shown} is not ${spec.patternText ?? 'valid'}`);
+      }
+      return raw;
+    }
+    case 'list': {
+      const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const item of items) {
+        if (!spec.values.includes(item)) throw new SettingError(spec.env, `"${item}" is not one of ${spec.values.join(', ')}`);
+      }
+      return items;
+    }
+  }
+}
+
+/** Reads every setting from `env`; the first bad value throws a SettingError naming it. */
+export function loadSettings(env: Record<string, string | undefined> = process.env, overrides: Partial<Settings> = {}): Settings {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(settingsTable) as [string, SettingSpec][]) {
+    out[key] = key in overrides ? (overrides as Record<string, unknown>)[key] : parseOne(spec, env[spec.env]);
+  }
+  return out as Settings;
+}

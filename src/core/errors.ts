@@ -1,0 +1,85 @@
+// One catalogue of every error Twofold returns: its stable code (the protocol's own where
+// Rocket.Chat has one), the human reason, and the HTTP status used on REST. DDP always
+// sends the Meteor error shape; REST renders `{success:false, error, errorType, details}`.
+
+export const errorCatalogue = {
+  'totp-required': { reason: 'TOTP Required', status: 400 },
+  'totp-invalid': { reason: 'TOTP Invalid', status: 400 },
+  // "Maximun" is Rocket.Chat's spelling; clients match the text.
+  'totp-max-attempts': { reason: 'TOTP Maximun Failed Attempts Reached', status: 400 },
+  'invalid-totp': { reason: 'Invalid TOTP provided', status: 400 },
+  'error-2fa-already-enabled': { reason: 'Two-factor authentication with an authenticator app is already enabled', status: 400 },
+  'error-parameter-required': { reason: 'A required parameter is missing', status: 400 },
+  'error-invalid-params': { reason: 'Invalid parameters', status: 400 },
+  'error-invalid-user': { reason: 'Invalid user', status: 400 },
+  'error-invalid-email': { reason: 'Invalid email address', status: 400 },
+  'error-email-in-use': { reason: 'Email address already in use', status: 400 },
+  'error-username-in-use': { reason: 'Username already in use', status: 400 },
+  'error-invalid-token': { reason: 'The link is invalid or has expired', status: 400 },
+  'error-invalid-password': { reason: 'Invalid password', status: 400 },
+  'error-body-too-large': { reason: 'Request body too large', status: 400 },
+  'error-invalid-json': { reason: 'Request body is not valid JSON', status: 400 },
+  'error-unsupported-media-type': { reason: 'Request body must be application/json', status: 400 },
+  'error-invalid-header': { reason: 'Invalid header', status: 400 },
+  'not-authorized': { reason: 'Not authorized', status: 401 },
+  'unauthorized': { reason: 'You must be logged in to do this.', status: 401 },
+  'login-failed': { reason: 'Incorrect credentials', status: 401 },
+  'error-not-allowed': { reason: 'Not allowed', status: 403 },
+  'error-action-not-allowed': { reason: 'Action not allowed', status: 403 },
+  'error-room-not-found': { reason: 'Room not found', status: 400 },
+  'error-duplicate-channel-name': { reason: 'A channel with that name exists', status: 400 },
+  'error-message-not-found': { reason: 'Message not found', status: 400 },
+  'error-token-not-found': { reason: 'Token not found', status: 400 },
+  'error-token-already-exists': { reason: 'A token with this name already exists', status: 400 },
+  'error-method-not-found': { reason: 'Method not found', status: 404 },
+  'error-not-found': { reason: 'Not found', status: 404 },
+  'error-too-many-requests': { reason: 'Too many requests', status: 429 },
+  'error-server-shutting-down': { reason: 'Server is shutting down', status: 503 },
+  'error-internal': { reason: 'Internal server error', status: 500 },
+} as const satisfies Record<string, { reason: string; status: number }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export class TwofoldError extends Error {
+  readonly reason: string;
+  status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly details?: Record<string, unknown>,
+    reason?: string,
+  ) {
+    const entry = errorCatalogue[code];
+    const text = reason ?? entry.reason;
+    super(`${text} [${code}]`);
+    this.name = 'TwofoldError';
+    this.reason = text;
+    this.status = entry.status;
+  }
+
+  /** The same error with another HTTP status (e.g. 401 for a missing login). */
+  withStatus(status: number): this {
+    this.status = status;
+    return this;
+  }
+}
+
+export const isTwofoldError = (e: unknown): e is TwofoldError => e instanceof TwofoldError;
+
+/** The REST body of an error (Rocket.Chat's `API.v1.failure` shape). */
+export function restErrorBody(e: TwofoldError): Record<string, unknown> {
+  const body: Record<string, unknown> = { success: false, error: e.message, errorType: e.code };
+  if (e.details) body.details = e.details;
+  return body;
+}
+
+/** The Meteor error object sent inside a DDP `result`. */
+export function meteorError(error: string | number, reason?: string, details?: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { isClientSafe: true, error };
+  if (reason !== undefined) out.reason = reason;
+  if (details !== undefined) out.details = details;
+  out.message = reason !== undefined ? `${reason} [${error}]` : `[${error}]`;
+  out.errorType = 'Meteor.Error';
+  return out;
+}
+
+export const meteorErrorOf = (e: TwofoldError) => meteorError(e.code, e.reason, e.details);

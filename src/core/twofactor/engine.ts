@@ -1,0 +1,117 @@
+// The second-factor decision, in one place for every operation and both transports:
+// which method applies, whether a code is needed, whether the given code is good.
+// No I/O of its own: storage, clock, randomness and mail come in through `deps`.
+
+import type { User } from '../accounts.ts';
+import { TwofoldError } from '../errors.ts';
+import { newId } from '../random.ts';
+import { constantTimeEqual } from '../secrets.ts';
+import { isBackupCodeShape, verifyBackupCode } from './backup-codes.ts';
+import { isEmailEnabled, prepareEmailChallenge, verifyEmailCode } from './email-codes.ts';
+import { verifyPasswordCode } from './password-fallback.ts';
+import { isTotpEnabled, verifyTotpCode } from './totp.ts';
+import type { CallerToken, CheckOutcome, CheckRequest, MethodName, TwoFactorDeps, TwoFactorSettings } from './types.ts';
+
+/** Longest code worth looking at: a SHA-256 hex digest. Anything longer is wrong. */
+export const MAX_CODE_LENGTH = 128;
+
+/** The methods a user can be asked for, in the order they are preferred (spec §3.1). */
+export function availableMethods(user: User, s: TwoFactorSettings): ('totp' | 'email')[] {
+  const out: ('totp' | 'email')[] = [];
+  if (isTotpEnabled(user, s)) out.push('totp');
+  if (isEmailEnabled(user, s)) out.push('email');
+  return out;
+}
+
+export function isRemembered(token: CallerToken | null | undefined, fingerprint: string | undefined, now: number): boolean {
+  if (!token || !fingerprint || token.twofaUntil === null || token.twofaFingerprint === null) return false;
+  return token.twofaUntil > now && constantTimeEqual(token.twofaFingerprint, fingerprint);
+}
+
+interface Selection {
+  method: MethodName | null;
+  available: ('totp' | 'email')[];
+}
+
+/** Spec §3.2 steps 3–4: the method named by the client, else the first enabled one, else the fallback. */
+export function selectMethod(user: User, req: Pick<CheckRequest, 'method' | 'purpose' | 'requireSecondFactor'>, s: TwoFactorSettings): Selection {
+  const available = availableMethods(user, s);
+  // The password is never a second factor at login: it is already the first.
+  const fallbackApplies = req.purpose === 'call' && user.passwordHash !== null && available.length === 0
+    && (s.passwordFallback || req.requireSecondFactor === true);
+  let method: MethodName | null;
+  if (req.method === 'totp' || req.method === 'email') method = req.method;
+  else if (req.method === 'password' && fallbackApplies) method = 'password';
+  else method = available[0] ?? (fallbackApplies ? 'password' : null);
+  return { method, available };
+}
+
+async function challengeDetails(deps: TwoFactorDeps, user: User, method: MethodName, available: string[], send: boolean) {
+  const details: Record<string, unknown> = { method, codeGenerated: false, availableMethods: available };
+  if (method === 'email') {
+    Object.assign(details, await prepareEmailChallenge(deps, user, send && isEmailEnabled(user, deps.settings)));
+  }
+  return details;
+}
+
+async function verifyCode(deps: TwoFactorDeps, user: User, method: MethodName, code: string): Promise<boolean> {
+  switch (method) {
+    case 'email':
+      return isEmailEnabled(user, deps.settings) && verifyEmailCode(deps, user, code);
+    case 'totp':
+      if (!isTotpEnabled(user, deps.settings)) return false;
+      // An 8-character input is only ever a backup code (spec §3.7).
+      if (isBackupCodeShape(code)) return verifyBackupCode(deps, user, code);
+      return verifyTotpCode(deps, user, user.totpSecret!, code);
+    case 'password':
+      return verifyPasswordCode(deps, user, code);
+  }
+}
+
+/**
+ * Passes, or throws `totp-required` / `totp-invalid` / `totp-max-attempts` with the
+ * details the protocol defines (spec §3.3).
+ */
+export async function checkSecondFactor(deps: TwoFactorDeps, req: CheckRequest): Promise<CheckOutcome> {
+  const s = deps.settings;
+  const now = deps.clock.now();
+  if (!s.twoFactorEnabled) return { passed: 'off' };
+  const rememberable = req.purpose === 'call' && req.policy === 'ask';
+  if (rememberable && isRemembered(req.token, req.fingerprint, now)) return { passed: 'remembered' };
+
+  const { user } = req;
+  const { method, available } = selectMethod(user, req, s);
+  if (method === null) return { passed: 'nothing-to-ask' };
+  // A brand-new account has had no chance to set up a method: do not make it type its password yet.
+  if (method === 'password' && req.policy === 'ask' && user.createdAt + s.rememberFor * 1000 > now) return { passed: 'grace' };
+
+  const code = req.code ?? '';
+  if (code === '') throw new TwofoldError('totp-required', await challengeDetails(deps, user, method, available, true));
+
+  const windowStart = now - s.failureWindow * 1000;
+  if (await deps.store.countFailures(user.id, windowStart) >= s.failureLimit) {
+    throw new TwofoldError('totp-max-attempts', await challengeDetails(deps, user, method, available, false));
+  }
+
+  const ok = code.length <= MAX_CODE_LENGTH && await verifyCode(deps, user, method, code);
+  if (!ok) {
+    await deps.store.recordFailure(user.id, method, now, newId(deps.random));
+    if (method === 'email') await enforceEmailAttemptLimit(deps, user, method, available);
+    throw new TwofoldError('totp-invalid', await challengeDetails(deps, user, method, available, false));
+  }
+
+  if (rememberable && req.token && req.fingerprint && s.rememberFor > 0) {
+    await deps.store.remember(req.token.tokenHash, now + s.rememberFor * 1000, req.fingerprint);
+  }
+  return { passed: 'verified', method };
+}
+
+/** After too many wrong email codes the live ones are burnt; the next call mails a fresh one. */
+async function enforceEmailAttemptLimit(deps: TwoFactorDeps, user: User, method: MethodName, available: string[]) {
+  const live = await deps.store.liveEmailCodes(user.id, deps.clock.now());
+  const since = live[0]?.createdAt ?? deps.clock.now() - deps.settings.failureWindow * 1000;
+  if (await deps.store.countFailures(user.id, since, 'email') >= deps.settings.emailCodeMaxAttempts) {
+    await deps.store.dropEmailCodes(user.id);
+    throw new TwofoldError('totp-max-attempts', await challengeDetails(deps, user, method, available, false));
+  }
+}

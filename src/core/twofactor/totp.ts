@@ -1,0 +1,46 @@
+import { HOTP, Secret, URI, TOTP } from 'otpauth';
+import type { User } from '../accounts.ts';
+import type { Random } from '../random.ts';
+import { constantTimeEqual } from '../secrets.ts';
+import type { TwoFactorDeps, TwoFactorSettings } from './types.ts';
+
+// RFC 6238 defaults, the only ones common authenticator apps all support.
+export const TOTP_PERIOD_SECONDS = 30;
+export const TOTP_DIGITS = 6;
+const SECRET_BYTES = 20; // 160 bits, RFC 4226 §4 R6
+
+export const isTotpEnabled = (user: User, s: TwoFactorSettings) => s.totpEnabled && user.totpEnabled && user.totpSecret !== null;
+
+export const totpStep = (nowMs: number) => Math.floor(nowMs / 1000 / TOTP_PERIOD_SECONDS);
+
+/** HOTP value for a counter (RFC 4226 §5.3); TOTP is HOTP of the time step. */
+export function hotp(secretBase32: string, counter: number, digits = TOTP_DIGITS, algorithm: 'SHA1' | 'SHA256' | 'SHA512' = 'SHA1'): string {
+  return new HOTP({ secret: Secret.fromBase32(secretBase32), digits, algorithm }).generate({ counter });
+}
+
+export const newTotpSecret = (random: Random) => new Secret({ buffer: new Uint8Array(random.bytes(SECRET_BYTES)).buffer }).base32;
+
+export function otpauthUrl(secretBase32: string, username: string, issuer: string): string {
+  return URI.stringify(new TOTP({ issuer, label: username, secret: Secret.fromBase32(secretBase32), digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS, algorithm: 'SHA1' }));
+}
+
+/**
+ * The time step a 6-digit code belongs to within ±maxDelta steps of now, or null.
+ * Every candidate is computed so the time taken does not depend on which one matched.
+ */
+export function matchTotpStep(secretBase32: string, code: string, nowMs: number, maxDelta: number): number | null {
+  if (!/^\d{6}$/.test(code)) return null;
+  const current = totpStep(nowMs);
+  let found: number | null = null;
+  for (let delta = -maxDelta; delta <= maxDelta; delta++) {
+    if (constantTimeEqual(hotp(secretBase32, current + delta), code) && found === null) found = current + delta;
+  }
+  return found;
+}
+
+/** Checks a code against a sealed secret and accepts its time step at most once per user. */
+export async function verifyTotpCode(deps: TwoFactorDeps, user: User, sealedSecret: string, code: string): Promise<boolean> {
+  const step = matchTotpStep(deps.keys.decrypt(sealedSecret), code, deps.clock.now(), deps.settings.totpMaxDelta);
+  if (step === null) return false;
+  return deps.store.acceptTotpStep(user.id, step);
+}

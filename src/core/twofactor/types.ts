@@ -1,0 +1,82 @@
+import type { User } from '../accounts.ts';
+import type { Clock } from '../clock.ts';
+import type { Random } from '../random.ts';
+import type { ServerKeys } from '../secrets.ts';
+
+export type MethodName = 'totp' | 'email' | 'password';
+export const METHOD_NAMES: readonly MethodName[] = ['totp', 'email', 'password'];
+
+/** How an operation treats the second factor (spec §5). */
+export type SecondFactorPolicy = 'none' | 'ask' | 'always';
+
+export interface LiveEmailCode {
+  id: string;
+  codeHash: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** What the engine needs from storage; the SQL adapters implement it. */
+export interface TwoFactorStore {
+  liveEmailCodes(userId: string, now: number): Promise<LiveEmailCode[]>; // oldest first
+  /** Inserts a code and drops the oldest beyond `maxLive` live ones. */
+  addEmailCode(userId: string, code: LiveEmailCode, maxLive: number, now: number): Promise<void>;
+  /** Deletes the code and every older one; true only for the one caller that deleted it. */
+  consumeEmailCode(userId: string, code: LiveEmailCode): Promise<boolean>;
+  dropEmailCodes(userId: string): Promise<void>;
+  recordFailure(userId: string, kind: MethodName, at: number, id: string): Promise<void>;
+  countFailures(userId: string, since: number, kind?: MethodName): Promise<number>;
+  acceptTotpStep(userId: string, step: number): Promise<boolean>;
+  consumeBackupCode(userId: string, codeHash: string): Promise<boolean>;
+  remember(tokenHash: string, until: number, fingerprint: string): Promise<void>;
+}
+
+export interface TwoFactorSettings {
+  twoFactorEnabled: boolean;
+  email2faEnabled: boolean;
+  totpEnabled: boolean;
+  passwordFallback: boolean;
+  rememberFor: number;
+  emailCodeTtl: number;
+  emailCodeMaxLive: number;
+  emailCodeMaxAttempts: number;
+  failureLimit: number;
+  failureWindow: number;
+  totpMaxDelta: number;
+}
+
+export interface TwoFactorDeps {
+  store: TwoFactorStore;
+  clock: Clock;
+  random: Random;
+  keys: ServerKeys;
+  settings: TwoFactorSettings;
+  /** Delivers an email code to the given addresses (the mail adapter). */
+  sendCodeMail(user: User, addresses: string[], code: string, expiresAt: number): Promise<void>;
+  /** Checks a SHA-256 digest against the stored slow hash, off the event loop. */
+  verifyPassword(passwordHash: string, digest: string): Promise<boolean>;
+}
+
+/** The logged-in token a call came with, for remembering a success (spec §3.5). */
+export interface CallerToken {
+  tokenHash: string;
+  twofaUntil: number | null;
+  twofaFingerprint: string | null;
+}
+
+export interface CheckRequest {
+  user: User;
+  policy: 'ask' | 'always';
+  purpose: 'call' | 'login';
+  code?: string | undefined;
+  method?: string | undefined;
+  token?: CallerToken | null;
+  /** Hash of user agent + client address. */
+  fingerprint?: string;
+  /** The password fallback applies even when its setting is off. */
+  requireSecondFactor?: boolean;
+}
+
+export type CheckOutcome =
+  | { passed: 'off' | 'remembered' | 'nothing-to-ask' | 'grace' }
+  | { passed: 'verified'; method: MethodName };

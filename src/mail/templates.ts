@@ -1,0 +1,42 @@
+import { formatEmailCode } from '../core/twofactor/email-codes.ts';
+import type { MailMessage } from './mailer.ts';
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function authenticationCodeMail(to: string, username: string, code: string, minutes: number): MailMessage {
+  const shown = formatEmailCode(code);
+  const text = [
+    `Hello ${username},`,
+    '',
+    `Your authentication code is: ${shown}`,
+    '',
+    `It expires in ${minutes} minutes. Do not share this code with anyone.`,
+    'If you did not try to sign in, ignore this message; your account stays safe without the code.',
+  ].join('\n');
+  const html = `<!doctype html><html><body style="font-family:sans-serif">
+<p>Hello ${escapeHtml(username)},</p>
+<p>Your authentication code is:</p>
+<p style="font-size:28px;font-weight:bold;letter-spacing:2px">${shown}</p>
+<p>It expires in ${minutes} minutes. Do not share this code with anyone.</p>
+<p>If you did not try to sign in, ignore this message; your account stays safe without the code.</p>
+</body></html>`;
+  return { to, subject: 'Authentication code', text, html };
+}
+
+export function verifyEmailMail(to: string, username: string, link: string): MailMessage {
+  const text = [
+    `Hello ${username},`,
+    '',
+    'Confirm that this address is yours by opening this link:',
+    link,
+    '',
+    'If you did not add this address, ignore this message.',
+  ].join('\n');
+  const html = `<!doctype html><html><body style="font-family:sans-serif">
+<p>Hello ${escapeHtml(username)},</p>
+<p>Confirm that this address is yours:</p>
+<p><a href="${escapeHtml(link)}">Verify ${escapeHtml(to)}</a></p>
+<p>If you did not add this address, ignore this message.</p>
+</body></html>`;
+  return { to, subject: 'Verify your email address', text, html };
+}

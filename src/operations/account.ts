@@ -1,0 +1,223 @@
+import { z } from 'zod';
+import type { App } from '../app.ts';
+import { publicUser, type User } from '../core/accounts.ts';
+import { TwofoldError } from '../core/errors.ts';
+import { createUser, sendVerificationMail, verifyEmailToken } from '../services/accounts.ts';
+import { digestPassword } from '../services/passwords.ts';
+import { defineOperation, type OperationContext } from './registry.ts';
+import * as s from './schemas.ts';
+
+const view = (app: App, user: User) => publicUser(user, app.settings);
+
+async function reload(app: App, id: string): Promise<User> {
+  const user = await app.store.users.byId(id);
+  if (!user) throw new TwofoldError('error-invalid-user');
+  return user;
+}
+
+/** Replaces the user's primary email with an unverified one and mails a verification link. */
+async function changeEmail(app: App, user: User, address: string, verified = false): Promise<void> {
+  const owner = await app.store.users.emailOwner(address);
+  if (owner && owner !== user.id) throw new TwofoldError('error-email-in-use');
+  if (owner === user.id && !verified) return;
+  const primary = user.emails[0];
+  if (primary && primary.address.toLowerCase() !== address.toLowerCase()) await app.store.users.removeEmail(user.id, primary.address);
+  if (owner === user.id) await app.store.users.setEmailVerified(user.id, address, true);
+  else await app.store.users.addEmail(user.id, address, verified, app.clock.now());
+  if (!verified) await sendVerificationMail(app, await reload(app, user.id), address);
+}
+
+async function changeUsername(app: App, user: User, username: string): Promise<void> {
+  if (username.toLowerCase() === user.username.toLowerCase()) {
+    if (username !== user.username) await app.store.users.update(user.id, { username });
+    return;
+  }
+  if (await app.store.users.byUsername(username)) throw new TwofoldError('error-username-in-use', { username });
+  await app.store.users.update(user.id, { username });
+}
+
+export const registerOperation = defineOperation({
+  name: 'users.register',
+  summary: 'Create an account for oneself; a verification link goes to the email.',
+  auth: 'none',
+  twoFactor: 'none',
+  input: z.object({ username: s.username, email: s.email, pass: s.plainPassword, name: s.displayName.optional() }).strict(),
+  rest: { method: 'POST', path: '/api/v1/users.register', reply: (user) => ({ body: { user, success: true } }) },
+  ddp: { name: 'registerUser', params: (p) => p[0] },
+  async handler(ctx, input) {
+    const user = await createUser(ctx.app, { username: input.username, name: input.name, email: input.email, password: { plain: input.pass } });
+    await sendVerificationMail(ctx.app, user, input.email);
+    return view(ctx.app, user);
+  },
+});
+
+export const createUserOperation = defineOperation({
+  name: 'users.create',
+  summary: 'Admin: create a user.',
+  auth: 'admin',
+  twoFactor: 'ask',
+  input: z.object({
+    username: s.username, email: s.email, password: s.plainPassword, name: s.displayName.optional(),
+    roles: z.array(z.enum(['user', 'admin'])).max(2).optional(), verified: z.boolean().optional(),
+  }).strict(),
+  rest: { method: 'POST', path: '/api/v1/users.create', reply: (user) => ({ body: { user, success: true } }) },
+  async handler(ctx, input) {
+    const user = await createUser(ctx.app, {
+      username: input.username, name: input.name, email: input.email, password: { plain: input.password },
+      verified: input.verified, roles: input.roles,
+    });
+    if (!input.verified) await sendVerificationMail(ctx.app, user, input.email);
+    return view(ctx.app, user);
+  },
+});
+
+const userUpdateData = z.object({
+  email: s.email.optional(),
+  name: s.displayName.optional(),
+  username: s.username.optional(),
+  password: s.plainPassword.optional(),
+  active: z.boolean().optional(),
+  roles: z.array(z.enum(['user', 'admin'])).max(2).optional(),
+  verified: z.boolean().optional(),
+  requirePasswordChange: z.boolean().optional(),
+}).strict();
+
+export const updateUserOperation = defineOperation({
+  name: 'users.update',
+  summary: 'Admin: edit a user (the seeds\' password-fallback example). Asks for a second factor.',
+  auth: 'admin',
+  twoFactor: 'ask',
+  input: z.object({ userId: s.id, data: userUpdateData }).strict(),
+  rest: { method: 'POST', path: '/api/v1/users.update', reply: (user) => ({ body: { user, success: true } }) },
+  ddp: { name: 'twofold:updateUser', params: (p) => p[0] },
+  async handler(ctx, { userId, data }) {
+    const { app } = ctx;
+    const user = await reload(app, userId);
+    if (data.username !== undefined) await changeUsername(app, user, data.username);
+    if (data.email !== undefined) await changeEmail(app, user, data.email, data.verified ?? false);
+    else if (data.verified !== undefined && user.emails[0]) await app.store.users.setEmailVerified(user.id, user.emails[0].address, data.verified);
+    await app.store.users.update(user.id, {
+      name: data.name,
+      active: data.active,
+      roles: data.roles,
+      requirePasswordChange: data.requirePasswordChange,
+      passwordHash: data.password !== undefined ? await app.passwords.hash(digestPassword(data.password)) : undefined,
+    });
+    if (data.password !== undefined || data.active === false) await app.store.tokens.removeLoginTokensOfUser(user.id);
+    return view(app, await reload(app, user.id));
+  },
+});
+
+export const deleteUserOperation = defineOperation({
+  name: 'users.delete',
+  summary: 'Admin: delete a user and everything of theirs. Asks for a second factor.',
+  auth: 'admin',
+  twoFactor: 'ask',
+  input: z.object({ userId: s.id, confirmRelinquish: z.boolean().optional() }).strict(),
+  rest: { method: 'POST', path: '/api/v1/users.delete', reply: () => ({ body: { success: true } }) },
+  ddp: { name: 'deleteUser', params: (p) => ({ userId: p[0] }) },
+  async handler(ctx, { userId }): Promise<true> {
+    if (!await ctx.app.store.users.delete(userId)) throw new TwofoldError('error-invalid-user');
+    return true;
+  },
+});
+
+export const listUsersOperation = defineOperation({
+  name: 'users.list',
+  summary: 'Admin: every user (public view).',
+  auth: 'admin',
+  twoFactor: 'none',
+  input: s.noInput,
+  rest: { method: 'GET', path: '/api/v1/users.list', reply: (users: unknown[]) => ({ body: { users, count: users.length, success: true } }) },
+  async handler(ctx) {
+    return (await ctx.app.store.users.list()).map((u) => view(ctx.app, u));
+  },
+});
+
+const ownProfileData = z.object({
+  email: s.email.optional(),
+  name: s.displayName.optional(),
+  username: s.username.optional(),
+  newPassword: s.plainPassword.optional(),
+  currentPassword: z.string().max(256).optional(),
+}).strict();
+
+/** Changing the email or the password always asks; a name change is rememberable (spec §5). */
+const ownProfilePolicy = (_app: App, input: { data: z.infer<typeof ownProfileData> }) =>
+  input.data.email !== undefined || input.data.newPassword !== undefined ? 'always' as const : 'ask' as const;
+
+async function updateOwnProfile(ctx: OperationContext, { data }: { data: z.infer<typeof ownProfileData> }) {
+  const { app } = ctx;
+  const user = ctx.user!;
+  if (data.username !== undefined) await changeUsername(app, user, data.username);
+  if (data.email !== undefined && data.email.toLowerCase() !== user.emails[0]?.address.toLowerCase()) await changeEmail(app, user, data.email);
+  await app.store.users.update(user.id, {
+    name: data.name,
+    passwordHash: data.newPassword !== undefined ? await app.passwords.hash(digestPassword(data.newPassword)) : undefined,
+    requirePasswordChange: data.newPassword !== undefined ? false : undefined,
+  });
+  // A new password ends every other session; this one stays.
+  if (data.newPassword !== undefined) await app.store.tokens.removeLoginTokensOfUser(user.id, ctx.token?.tokenHash);
+  return view(app, await reload(app, user.id));
+}
+
+export const updateOwnBasicInfoOperation = defineOperation({
+  name: 'users.updateOwnBasicInfo',
+  summary: 'Change one\'s own name, username, email or password. Email and password changes always ask for a second factor.',
+  auth: 'user',
+  authError: 'error-invalid-user',
+  twoFactor: ownProfilePolicy,
+  input: z.object({ data: ownProfileData, customFields: z.object({}).optional() }).strict(),
+  rest: { method: 'POST', path: '/api/v1/users.updateOwnBasicInfo', reply: (user) => ({ body: { user, success: true } }) },
+  ddp: {
+    name: 'saveUserProfile',
+    // Rocket.Chat's client sends (settings, customFields) with `realname` for the name.
+    params: (p) => {
+      const settings = (p[0] ?? {}) as Record<string, unknown>;
+      if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) return { data: settings };
+      const { realname, typedPassword, ...rest } = settings;
+      const data: Record<string, unknown> = { ...rest };
+      if (realname !== undefined) data.name = realname;
+      if (typedPassword !== undefined) data.currentPassword = typedPassword;
+      return { data };
+    },
+    reply: () => true,
+  },
+  handler: updateOwnProfile,
+});
+
+export const sendConfirmationEmailOperation = defineOperation({
+  name: 'users.sendConfirmationEmail',
+  summary: 'Mail a new verification link for one of the caller\'s addresses.',
+  auth: 'user',
+  twoFactor: 'none',
+  input: z.object({ email: s.email }).strict(),
+  rest: { method: 'POST', path: '/api/v1/users.sendConfirmationEmail', reply: () => ({ body: { success: true } }) },
+  ddp: { name: 'sendConfirmationEmail', params: (p) => ({ email: p[0] }) },
+  async handler(ctx, { email }): Promise<true> {
+    const user = ctx.user!;
+    const entry = user.emails.find((e) => e.address.toLowerCase() === email.toLowerCase());
+    if (!entry) throw new TwofoldError('error-invalid-email');
+    if (!entry.verified) await sendVerificationMail(ctx.app, user, entry.address);
+    return true;
+  },
+});
+
+export const verifyEmailOperation = defineOperation({
+  name: 'users.verifyEmail',
+  summary: 'Mark an address verified with the token from the verification mail.',
+  auth: 'none',
+  twoFactor: 'none',
+  input: z.object({ token: z.string().min(1).max(256) }).strict(),
+  rest: { method: 'POST', path: '/api/v1/users.verifyEmail', reply: (r: { email: string; verified: boolean }) => ({ body: { ...r, success: true } }) },
+  ddp: { name: 'verifyEmail', params: (p) => ({ token: p[0] }) },
+  async handler(ctx, { token }) {
+    const { address } = await verifyEmailToken(ctx.app, token);
+    return { email: address, verified: true };
+  },
+});
+
+export const accountOperations = [
+  registerOperation, createUserOperation, updateUserOperation, deleteUserOperation, listUsersOperation,
+  updateOwnBasicInfoOperation, sendConfirmationEmailOperation, verifyEmailOperation,
+];

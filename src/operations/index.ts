@@ -1,0 +1,15 @@
+import { accountOperations } from './account.ts';
+import { callWithTwoFactorOperation } from './call-with-two-factor.ts';
+import { Registry } from './registry.ts';
+import { loginOperation, logoutOperation, meOperation } from './session.ts';
+import { twoFactorEmailOperations } from './twofactor-email.ts';
+
+/** Every operation Twofold offers; the transports bind to exactly this list. */
+export function buildRegistry(): Registry {
+  const registry = new Registry();
+  registry.add(loginOperation, logoutOperation, meOperation);
+  registry.add(...accountOperations);
+  registry.add(...twoFactorEmailOperations);
+  registry.add(callWithTwoFactorOperation(registry));
+  return registry;
+}

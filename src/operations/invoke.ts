@@ -1,0 +1,67 @@
+import type { z } from 'zod';
+import { isAdmin } from '../core/accounts.ts';
+import { TwofoldError } from '../core/errors.ts';
+import { sha256Hex } from '../core/secrets.ts';
+import { checkSecondFactor } from '../core/twofactor/engine.ts';
+import type { SecondFactorPolicy } from '../core/twofactor/types.ts';
+import type { Operation, OperationContext } from './registry.ts';
+
+/** Same token from another browser or address must not inherit a remembered success. */
+export const clientFingerprint = (ctx: Pick<OperationContext, 'userAgent' | 'clientAddress'>) =>
+  sha256Hex(`${ctx.clientAddress}\0${ctx.userAgent}`);
+
+export function policyOf<I>(op: Operation<I>, ctx: OperationContext, input: I): SecondFactorPolicy {
+  return typeof op.twoFactor === 'function' ? op.twoFactor(ctx.app, input) : op.twoFactor;
+}
+
+/** Turns schema failures into the protocol's codes: a missing field is `error-parameter-required`. */
+export function inputError(issues: z.core.$ZodIssue[]): TwofoldError {
+  const first = issues[0];
+  const path = first?.path.map(String).join('.') || 'input';
+  const shown = issues.slice(0, 5).map((i) => ({ path: i.path.map(String).join('.'), problem: i.message }));
+  if (first?.code === 'invalid_type' && /received undefined/.test(first.message)) {
+    return new TwofoldError('error-parameter-required', { param: path, issues: shown }, `${path} is required`);
+  }
+  return new TwofoldError('error-invalid-params', { issues: shown }, `Invalid parameter ${path}: ${first?.message ?? 'invalid'}`);
+}
+
+export function parseInput<I>(op: Operation<I>, raw: unknown): I {
+  const parsed = op.input.safeParse(raw);
+  if (!parsed.success) throw inputError(parsed.error.issues);
+  return parsed.data;
+}
+
+export interface InvokeOptions {
+  /** callWithTwoFactorRequired: the code is checked even where the operation would not ask. */
+  forceSecondFactor?: boolean;
+}
+
+/** The one path every call takes: login rule, input schema, second factor, handler. */
+export async function invoke<I, O>(op: Operation<I, O>, ctx: OperationContext, raw: unknown, opts: InvokeOptions = {}): Promise<O> {
+  if ((op.auth === 'user' || op.auth === 'admin') && !ctx.user) {
+    // Whatever the code, a missing login is HTTP 401 on REST.
+    throw new TwofoldError(op.authError ?? 'not-authorized').withStatus(401);
+  }
+  if (op.auth === 'admin' && !isAdmin(ctx.user!)) throw new TwofoldError('error-not-allowed');
+  const input = parseInput(op, raw);
+
+  let policy = policyOf(op, ctx, input);
+  if (opts.forceSecondFactor && policy === 'none') policy = 'ask';
+  if (policy !== 'none') {
+    if (!ctx.user) throw new TwofoldError('error-invalid-user');
+    // Rocket.Chat lets a personal access token created with bypassTwoFactor skip the check.
+    if (!ctx.token?.bypass2fa) {
+      await checkSecondFactor(ctx.app.twoFactor, {
+        user: ctx.user,
+        policy,
+        purpose: 'call',
+        code: ctx.twoFactor.code,
+        method: ctx.twoFactor.method,
+        token: ctx.token,
+        fingerprint: clientFingerprint(ctx),
+        requireSecondFactor: op.requireSecondFactor,
+      });
+    }
+  }
+  return op.handler(ctx, input);
+}

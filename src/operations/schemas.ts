@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { EMAIL_PATTERN, MAX_PASSWORD_LENGTH, SHA256_HEX, USERNAME_PATTERN } from '../core/accounts.ts';
+
+// Shared bounds: every string that comes in has a length limit.
+export const id = z.string().min(1).max(64);
+export const username = z.string().regex(USERNAME_PATTERN, 'must be 1-64 letters, digits, ".", "_" or "-"');
+export const email = z.string().max(254).regex(EMAIL_PATTERN, 'must be an email address');
+export const plainPassword = z.string().min(1).max(MAX_PASSWORD_LENGTH);
+export const sha256Digest = z.string().regex(SHA256_HEX, 'must be a SHA-256 hex digest');
+export const displayName = z.string().min(1).max(128);
+export const code = z.union([z.string().max(256), z.number().int().nonnegative()]).transform(String);
+export const emailOrUsername = z.string().min(1).max(254);
+export const noInput = z.union([z.object({}).strict(), z.undefined(), z.null()]).transform(() => ({}));

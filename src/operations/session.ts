@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import type { App } from '../app.ts';
+import { publicUser, type User } from '../core/accounts.ts';
+import { TwofoldError } from '../core/errors.ts';
+import { checkSecondFactor } from '../core/twofactor/engine.ts';
+import { authenticateToken, issueLoginToken } from '../services/accounts.ts';
+import { digestPassword } from '../services/passwords.ts';
+import { defineOperation, type OperationContext } from './registry.ts';
+import * as s from './schemas.ts';
+
+// Spec §1: every form a Rocket.Chat or Meteor client logs in with.
+const password = z.union([
+  s.plainPassword,
+  z.object({ digest: s.sha256Digest, algorithm: z.literal('sha-256') }).strict(),
+  z.object({ hashed: s.sha256Digest }).strict(),
+]);
+const userSelector = z.union([
+  z.object({ username: z.string().min(1).max(254) }).strict(),
+  z.object({ email: z.string().min(1).max(254) }).strict(),
+  z.object({ id: s.id }).strict(),
+]);
+const passwordLogin = z.object({
+  user: z.union([z.string().min(1).max(254), userSelector]).optional(),
+  username: z.string().min(1).max(254).optional(),
+  email: z.string().min(1).max(254).optional(),
+  password,
+  code: s.code.optional(),
+  // Rocket.Chat clients may send these alongside; they change nothing here.
+  ldap: z.boolean().optional(),
+  ldapOptions: z.object({}).optional(),
+}).strict();
+const resumeLogin = z.object({ resume: z.string().min(1).max(256), code: s.code.optional() }).strict();
+const totpLogin = z.object({ totp: z.object({ login: z.union([passwordLogin, resumeLogin]), code: s.code }).strict() }).strict();
+
+export const loginInput = z.union([resumeLogin, totpLogin, passwordLogin]);
+type LoginInput = z.infer<typeof loginInput>;
+
+type Who = { username: string } | { email: string } | { id: string };
+
+function normalize(input: LoginInput): { resume: string } | { who: Who; digest: string; code?: string | undefined } {
+  if ('totp' in input) {
+    const inner = normalize(input.totp.login);
+    return 'resume' in inner ? inner : { ...inner, code: input.totp.code };
+  }
+  if ('resume' in input) return { resume: input.resume };
+  const pw = input.password;
+  const digest = typeof pw === 'string' ? digestPassword(pw) : 'digest' in pw ? pw.digest : pw.hashed;
+  let who: Who | undefined;
+  if (typeof input.user === 'string') who = input.user.includes('@') ? { email: input.user } : { username: input.user };
+  else if (input.user) who = input.user;
+  else if (input.username) who = { username: input.username };
+  else if (input.email) who = { email: input.email };
+  if (!who) throw new TwofoldError('error-parameter-required', { param: 'user' }, 'user is required');
+  return { who, digest: digest.toLowerCase(), code: input.code };
+}
+
+async function findUser(app: App, who: Who): Promise<User | null> {
+  if ('id' in who) return app.store.users.byId(who.id);
+  if ('email' in who) return app.store.users.byEmail(who.email);
+  return app.store.users.byUsername(who.username);
+}
+
+// Verifying against a fixed hash when the user is unknown keeps the answer time the same,
+// so the timing does not tell which usernames exist.
+let decoyHash: Promise<string> | undefined;
+const decoy = (app: App) => (decoyHash ??= app.passwords.hash(digestPassword('twofold-decoy')));
+
+export interface LoginResult {
+  user: User;
+  me: ReturnType<typeof publicUser>;
+  token: string;
+  tokenExpires: Date;
+  type: 'password' | 'resume';
+}
+
+async function login(ctx: OperationContext, input: LoginInput): Promise<LoginResult> {
+  const { app } = ctx;
+  const req = normalize(input);
+  if ('resume' in req) {
+    // Resume logins are never challenged (spec §1).
+    const found = await authenticateToken(app, req.resume);
+    if (!found) throw new TwofoldError('login-failed');
+    ctx.session.loggedIn(found.user, found.token.tokenHash);
+    return { user: found.user, me: publicUser(found.user, app.settings), token: req.resume, tokenExpires: new Date(found.token.expiresAt ?? 8.64e15), type: 'resume' };
+  }
+  const user = await findUser(app, req.who);
+  const ok = await app.passwords.verify(user?.passwordHash ?? await decoy(app), req.digest);
+  if (!user || !user.passwordHash || !user.active || !ok) throw new TwofoldError('login-failed');
+  await checkSecondFactor(app.twoFactor, {
+    user, policy: 'always', purpose: 'login', code: req.code ?? ctx.twoFactor.code, method: ctx.twoFactor.method,
+  });
+  const issued = await issueLoginToken(app, user);
+  ctx.session.loggedIn(user, issued.tokenHash);
+  return { user, me: publicUser(user, app.settings), token: issued.token, tokenExpires: new Date(issued.expiresAt), type: 'password' };
+}
+
+/** REST login errors have their own shape (spec §1): 401 with `status: "error"`. */
+function loginErrorReply(e: TwofoldError) {
+  if (e.code === 'login-failed') return { status: 401, body: { status: 'error', error: 'Unauthorized', message: 'Unauthorized' } };
+  if (e.code.startsWith('totp-')) {
+    return { status: 401, body: { success: false, status: 'error', error: e.code, details: e.details, message: e.reason } };
+  }
+  return undefined;
+}
+
+export const loginOperation = defineOperation({
+  name: 'login',
+  summary: 'Log in with a password (plain or SHA-256 digest) or a resume token; a second factor when the user has one.',
+  auth: 'none',
+  twoFactor: 'none', // decided inside: the login has its own rule (spec §1)
+  input: loginInput,
+  rest: {
+    method: 'POST',
+    path: '/api/v1/login',
+    reply: (r) => ({
+      body: { status: 'success', data: { userId: r.user.id, authToken: r.token, me: r.me } },
+    }),
+    errorReply: loginErrorReply,
+  },
+  ddp: {
+    name: 'login',
+    reply: (r) => ({ id: r.user.id, token: r.token, tokenExpires: r.tokenExpires, type: r.type }),
+  },
+  handler: login,
+});
+
+export const logoutOperation = defineOperation({
+  name: 'logout',
+  summary: 'End this login: the token is revoked.',
+  auth: 'optional',
+  twoFactor: 'none',
+  input: s.noInput,
+  rest: {
+    method: ['POST', 'GET'],
+    path: '/api/v1/logout',
+    reply: () => ({ body: { status: 'success', data: { message: "You've been logged out!" } } }),
+  },
+  ddp: { name: 'logout', reply: () => undefined },
+  async handler(ctx) {
+    if (ctx.transport === 'rest' && !ctx.user) throw new TwofoldError('unauthorized');
+    if (ctx.token) await ctx.app.store.tokens.remove(ctx.token.tokenHash);
+    ctx.session.loggedOut();
+  },
+});
+
+export const meOperation = defineOperation({
+  name: 'me',
+  summary: 'The logged-in user: profile, emails, roles and which second factors are on.',
+  auth: 'user',
+  authError: 'unauthorized',
+  twoFactor: 'none',
+  input: s.noInput,
+  rest: { method: 'GET', path: '/api/v1/me' },
+  ddp: { name: 'twofold:me' },
+  async handler(ctx) {
+    return publicUser(ctx.user!, ctx.app.settings);
+  },
+});

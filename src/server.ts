@@ -1,0 +1,56 @@
+import type { AddressInfo } from 'node:net';
+import { createApp, type App, type AppOverrides } from './app.ts';
+import type { Settings } from './config/settings.ts';
+import { buildRegistry } from './operations/index.ts';
+import type { Registry } from './operations/registry.ts';
+import { createDdpServer, type DdpServer } from './transport/ddp/server.ts';
+import { createRestServer } from './transport/rest/server.ts';
+
+export interface RunningServer {
+  app: App;
+  registry: Registry;
+  ddp: DdpServer;
+  port: number;
+  url: string;
+  /** Graceful: stop accepting, finish calls in flight, close sockets, close the store. */
+  close(): Promise<void>;
+}
+
+export async function startServer(settings: Settings, overrides: AppOverrides = {}): Promise<RunningServer> {
+  const app = await createApp(settings, overrides);
+  const registry = buildRegistry();
+  let inFlight = 0;
+  let drained: (() => void) | null = null;
+  const track = async <T>(work: () => Promise<T>): Promise<T> => {
+    inFlight++;
+    try {
+      return await work();
+    } finally {
+      inFlight--;
+      if (inFlight === 0) drained?.();
+    }
+  };
+  const rest = createRestServer({ app, registry, track });
+  const ddp = createDdpServer({ app, registry, track });
+  ddp.attach(rest.server);
+  await rest.listen({ port: settings.port, host: settings.host });
+  const port = (rest.server.address() as AddressInfo).port;
+  app.settings.port = port;
+  const url = app.publicUrl();
+  app.log.info({ url, ddp: `${url.replace(/^http/, 'ws')}/websocket`, store: app.store.kind }, 'Twofold is listening');
+
+  let closed: Promise<void> | null = null;
+  return {
+    app, registry, ddp, port, url,
+    close() {
+      closed ??= (async () => {
+        const deadline = new Promise<void>((r) => setTimeout(r, settings.shutdownTimeout * 1000).unref());
+        const idle = inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => { drained = r; });
+        const ddpClosed = ddp.close();
+        await Promise.race([Promise.all([idle, ddpClosed, rest.close()]), deadline]);
+        await app.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import type { App } from '../app.ts';
+import type { User } from '../core/accounts.ts';
+import { TwofoldError } from '../core/errors.ts';
+import { newId, newToken } from '../core/random.ts';
+import { verifyEmailMail } from '../mail/templates.ts';
+import { digestPassword } from './passwords.ts';
+
+export interface CreateUserInput {
+  username: string;
+  name?: string | undefined;
+  email?: string | undefined;
+  /** Either the plaintext or its SHA-256 hex digest. */
+  password?: { plain: string } | { digest: string } | undefined;
+  verified?: boolean | undefined;
+  roles?: string[] | undefined;
+  email2fa?: boolean | undefined;
+}
+
+export async function createUser(app: App, input: CreateUserInput): Promise<User> {
+  const { users } = app.store;
+  if (await users.byUsername(input.username)) throw new TwofoldError('error-username-in-use', { username: input.username });
+  if (input.email && await users.emailOwner(input.email)) throw new TwofoldError('error-email-in-use');
+  const digest = input.password ? ('plain' in input.password ? digestPassword(input.password.plain) : input.password.digest) : null;
+  try {
+    return await users.create({
+      id: newId(app.random),
+      username: input.username,
+      name: input.name ?? input.username,
+      passwordHash: digest ? await app.passwords.hash(digest) : null,
+      roles: input.roles ?? ['user'],
+      createdAt: app.clock.now(),
+      emails: input.email ? [{ address: input.email, verified: input.verified ?? false }] : [],
+      email2faEnabled: input.email2fa ?? false,
+    });
+  } catch (e) {
+    // Two sign-ups racing for one name: the unique index decides.
+    if (/unique|duplicate/i.test(String((e as Error).message))) throw new TwofoldError('error-username-in-use', { username: input.username });
+    throw e;
+  }
+}
+
+/** Mails a link that proves the address belongs to the user. */
+export async function sendVerificationMail(app: App, user: User, address: string): Promise<void> {
+  const token = newToken(app.random);
+  await app.store.db.insertInto('email_verifications').values({
+    token_hash: app.keys.hashToken(token), user_id: user.id, address_lower: address.toLowerCase(),
+    expires_at: app.clock.now() + app.settings.emailVerifyTtl * 1000,
+  }).execute();
+  const link = `${app.publicUrl()}/verify-email#token=${encodeURIComponent(token)}`;
+  await app.mailer.send(verifyEmailMail(address, user.username, link));
+}
+
+export async function verifyEmailToken(app: App, token: string): Promise<{ userId: string; address: string }> {
+  const hash = app.keys.hashToken(token);
+  const row = await app.store.db.deleteFrom('email_verifications').where('token_hash', '=', hash)
+    .returning(['user_id', 'address_lower', 'expires_at']).executeTakeFirst();
+  if (!row || Number(row.expires_at) <= app.clock.now()) throw new TwofoldError('error-invalid-token');
+  if (!await app.store.users.setEmailVerified(row.user_id, row.address_lower, true)) throw new TwofoldError('error-invalid-token');
+  return { userId: row.user_id, address: row.address_lower };
+}
+
+/** Issues a login token: returned once, stored only as its hash. */
+export async function issueLoginToken(app: App, user: User): Promise<{ token: string; tokenHash: string; expiresAt: number }> {
+  const token = newToken(app.random);
+  const tokenHash = app.keys.hashToken(token);
+  const now = app.clock.now();
+  const expiresAt = now + app.settings.loginTokenTtl * 1000;
+  await app.store.tokens.insert({ tokenHash, userId: user.id, kind: 'login', name: null, bypass2fa: false, createdAt: now, expiresAt });
+  return { token, tokenHash, expiresAt };
+}
+
+/** The user and token behind a token string, or null when unknown, expired or deactivated. */
+export async function authenticateToken(app: App, token: string, userId?: string) {
+  if (!token || token.length > 256) return null;
+  const row = await app.store.tokens.findLive(app.keys.hashToken(token), app.clock.now());
+  if (!row || (userId !== undefined && row.userId !== userId)) return null;
+  const user = await app.store.users.byId(row.userId);
+  if (!user || !user.active) return null;
+  return { user, token: row };
+}

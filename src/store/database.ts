@@ -1,0 +1,44 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+import { migrateToLatest } from './migrations.ts';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+export interface OpenDatabase {
+  db: Kysely<Database>;
+  kind: StoreKind;
+  /** Where the data lives, with any password removed: safe to log. */
+  where: string;
+  close(): Promise<void>;
+}
+
+// BIGINT columns hold epoch milliseconds, well inside 2^53: read them as numbers.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<OpenDatabase> {
+  let opened: OpenDatabase;
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const url = new URL(opts.databaseUrl);
+    url.password = '';
+    opened = { db, kind: 'postgres', where: url.toString(), close: () => db.destroy() };
+  } else {
+    mkdirSync(opts.dataDir, { recursive: true });
+    const file = join(opts.dataDir, 'twofold.db');
+    const sqlite = new SqliteDatabase(file);
+    sqlite.pragma('journal_mode = WAL');
+    // FULL makes every acknowledged commit survive a crash of the process and of the machine.
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    opened = { db, kind: 'sqlite', where: file, close: () => db.destroy() };
+  }
+  await migrateToLatest(opened.db);
+  return opened;
+}

@@ -1,0 +1,20 @@
+import { openDatabase, type OpenDatabase } from './database.ts';
+import { MessageStore } from './messages.ts';
+import { TokenStore } from './tokens.ts';
+import { SqlTwoFactorStore } from './twofactor.ts';
+import { UserStore } from './users.ts';
+
+/** Every table behind one object; the same code serves SQLite and PostgreSQL. */
+export interface Store extends OpenDatabase {
+  users: UserStore;
+  tokens: TokenStore;
+  twoFactor: SqlTwoFactorStore;
+  messages: MessageStore;
+}
+
+export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
+  const opened = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+  const users = new UserStore(opened.db);
+  const tokens = new TokenStore(opened.db);
+  return { ...opened, users, tokens, twoFactor: new SqlTwoFactorStore(opened.db, users, tokens), messages: new MessageStore(opened.db) };
+}

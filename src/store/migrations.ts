@@ -1,0 +1,112 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+
+// Migrations are code, listed in order; they run on every start and are idempotent by
+// Kysely's bookkeeping table (with a lock, so several instances may start at once).
+const migrations: Record<string, Migration> = {
+  '0001_accounts_sessions_2fa_messages': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('username_lower', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text')
+        .addColumn('roles', 'text', (c) => c.notNull())
+        .addColumn('active', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('require_password_change', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('email2fa_enabled', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('totp_enabled', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('totp_secret', 'text')
+        .addColumn('totp_pending_secret', 'text')
+        .addColumn('totp_last_step', 'bigint')
+        .execute();
+      await db.schema.createTable('user_emails')
+        .addColumn('address_lower', 'text', (c) => c.primaryKey())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('verified', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('user_emails_user').on('user_emails').column('user_id').execute();
+      await db.schema.createTable('login_tokens')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('name', 'text')
+        .addColumn('bypass_2fa', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('twofa_until', 'bigint')
+        .addColumn('twofa_fingerprint', 'text')
+        .execute();
+      await db.schema.createIndex('login_tokens_user').on('login_tokens').column('user_id').execute();
+      await db.schema.createTable('email_verifications')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('address_lower', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createTable('email_codes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('code_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('email_codes_user').on('email_codes').columns(['user_id', 'created_at']).execute();
+      await db.schema.createTable('backup_codes')
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('code_hash', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('backup_codes_pk', ['user_id', 'code_hash'])
+        .execute();
+      await db.schema.createTable('twofa_failures')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('twofa_failures_user').on('twofa_failures').columns(['user_id', 'at']).execute();
+      await db.schema.createTable('rooms')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createTable('room_members')
+        .addColumn('room_id', 'text', (c) => c.notNull().references('rooms.id').onDelete('cascade'))
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('joined_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('room_members_pk', ['room_id', 'user_id'])
+        .execute();
+      await db.schema.createTable('messages')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('rid', 'text', (c) => c.notNull().references('rooms.id').onDelete('cascade'))
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('msg', 'text', (c) => c.notNull())
+        .addColumn('ts', 'bigint', (c) => c.notNull())
+        .addColumn('edited_at', 'bigint')
+        .addColumn('edited_by', 'text')
+        .addColumn('pinned', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('pinned_at', 'bigint')
+        .addColumn('pinned_by', 'text')
+        .execute();
+      await db.schema.createIndex('messages_room_ts').on('messages').columns(['rid', 'ts']).execute();
+      void sql;
+    },
+  },
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations() {
+    return migrations;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,106 @@
+// Row types of the query layer. Times are epoch milliseconds (BIGINT); flags are 0/1
+// integers so that SQLite and PostgreSQL return the same values.
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  username_lower: string;
+  name: string;
+  password_hash: string | null;
+  roles: string; // JSON array
+  active: number;
+  require_password_change: number;
+  created_at: number;
+  email2fa_enabled: number;
+  totp_enabled: number;
+  totp_secret: string | null; // AES-256-GCM sealed
+  totp_pending_secret: string | null; // sealed, set by enrolment until validated
+  totp_last_step: number | null; // last accepted time step: a step is accepted once
+}
+
+export interface UserEmailsTable {
+  address_lower: string;
+  address: string;
+  user_id: string;
+  verified: number;
+  created_at: number;
+}
+
+export interface LoginTokensTable {
+  token_hash: string;
+  user_id: string;
+  kind: string; // 'login' | 'pat'
+  name: string | null; // personal access token name
+  bypass_2fa: number;
+  created_at: number;
+  expires_at: number | null;
+  twofa_until: number | null; // remembered second factor (spec §3.5)
+  twofa_fingerprint: string | null;
+}
+
+export interface EmailVerificationsTable {
+  token_hash: string;
+  user_id: string;
+  address_lower: string;
+  expires_at: number;
+}
+
+export interface EmailCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface BackupCodesTable {
+  user_id: string;
+  code_hash: string;
+}
+
+export interface TwofaFailuresTable {
+  id: string;
+  user_id: string;
+  kind: string; // 'email' | 'totp' | 'password'
+  at: number;
+}
+
+export interface RoomsTable {
+  id: string;
+  name: string;
+  type: string;
+  created_by: string;
+  created_at: number;
+}
+
+export interface RoomMembersTable {
+  room_id: string;
+  user_id: string;
+  joined_at: number;
+}
+
+export interface MessagesTable {
+  id: string;
+  rid: string;
+  user_id: string;
+  msg: string;
+  ts: number;
+  edited_at: number | null;
+  edited_by: string | null;
+  pinned: number;
+  pinned_at: number | null;
+  pinned_by: string | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  user_emails: UserEmailsTable;
+  login_tokens: LoginTokensTable;
+  email_verifications: EmailVerificationsTable;
+  email_codes: EmailCodesTable;
+  backup_codes: BackupCodesTable;
+  twofa_failures: TwofaFailuresTable;
+  rooms: RoomsTable;
+  room_members: RoomMembersTable;
+  messages: MessagesTable;
+}

@@ -1,0 +1,79 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, LoginTokensTable } from './schema.ts';
+
+export interface LoginToken {
+  tokenHash: string;
+  userId: string;
+  kind: 'login' | 'pat';
+  name: string | null;
+  bypass2fa: boolean;
+  createdAt: number;
+  expiresAt: number | null;
+  twofaUntil: number | null;
+  twofaFingerprint: string | null;
+}
+
+const toToken = (r: Selectable<LoginTokensTable>): LoginToken => ({
+  tokenHash: r.token_hash,
+  userId: r.user_id,
+  kind: r.kind === 'pat' ? 'pat' : 'login',
+  name: r.name,
+  bypass2fa: r.bypass_2fa === 1,
+  createdAt: Number(r.created_at),
+  expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+  twofaUntil: r.twofa_until === null ? null : Number(r.twofa_until),
+  twofaFingerprint: r.twofa_fingerprint,
+});
+
+export class TokenStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(t: Omit<LoginToken, 'twofaUntil' | 'twofaFingerprint'>): Promise<void> {
+    await this.db.insertInto('login_tokens').values({
+      token_hash: t.tokenHash, user_id: t.userId, kind: t.kind, name: t.name, bypass_2fa: t.bypass2fa ? 1 : 0,
+      created_at: t.createdAt, expires_at: t.expiresAt, twofa_until: null, twofa_fingerprint: null,
+    }).execute();
+  }
+
+  /** A token that exists and has not expired at `now`. */
+  async findLive(tokenHash: string, now: number): Promise<LoginToken | null> {
+    const r = await this.db.selectFrom('login_tokens').selectAll().where('token_hash', '=', tokenHash)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)])).executeTakeFirst();
+    return r ? toToken(r) : null;
+  }
+
+  async remove(tokenHash: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('login_tokens').where('token_hash', '=', tokenHash).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  /** Logs a user out everywhere, except the token given (the caller's own session). */
+  async removeLoginTokensOfUser(userId: string, exceptTokenHash?: string): Promise<number> {
+    let q = this.db.deleteFrom('login_tokens').where('user_id', '=', userId).where('kind', '=', 'login');
+    if (exceptTokenHash) q = q.where('token_hash', '!=', exceptTokenHash);
+    const r = await q.executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async personalTokens(userId: string): Promise<LoginToken[]> {
+    const rows = await this.db.selectFrom('login_tokens').selectAll()
+      .where('user_id', '=', userId).where('kind', '=', 'pat').orderBy('created_at').execute();
+    return rows.map(toToken);
+  }
+
+  async removePersonalToken(userId: string, name: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('login_tokens')
+      .where('user_id', '=', userId).where('kind', '=', 'pat').where('name', '=', name).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async remember(tokenHash: string, until: number, fingerprint: string): Promise<void> {
+    await this.db.updateTable('login_tokens').set({ twofa_until: until, twofa_fingerprint: fingerprint })
+      .where('token_hash', '=', tokenHash).execute();
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    const r = await this.db.deleteFrom('login_tokens').where('expires_at', 'is not', null).where('expires_at', '<=', now).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}

@@ -1,0 +1,138 @@
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { App } from '../../app.ts';
+import { restErrorBody, TwofoldError } from '../../core/errors.ts';
+import { invoke } from '../../operations/invoke.ts';
+import type { Operation, OperationContext, Registry } from '../../operations/registry.ts';
+import { authenticateToken } from '../../services/accounts.ts';
+
+const MAX_HEADER_VALUE = 256;
+
+/** One header as a bounded string; a repeated or oversized header is bad input, not a crash. */
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  if (v === undefined) return undefined;
+  if (Array.isArray(v) || v.length > MAX_HEADER_VALUE) {
+    throw new TwofoldError('error-invalid-header', { header: name }, `Invalid header ${name}`);
+  }
+  return v;
+}
+
+function defaultReply(result: unknown): { status?: number; body: unknown } {
+  if (result !== null && typeof result === 'object' && !Array.isArray(result)) return { body: { ...result, success: true } };
+  return { body: result === undefined ? { success: true } : { result, success: true } };
+}
+
+/** Fastify's own failures (body too large, bad JSON…) as catalogue errors. */
+function asTwofoldError(e: unknown): TwofoldError | null {
+  if (e instanceof TwofoldError) return e;
+  const code = (e as { code?: string }).code;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new TwofoldError('error-body-too-large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new TwofoldError('error-unsupported-media-type');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new TwofoldError('error-invalid-header', { header: 'content-length' });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return new TwofoldError('error-invalid-json');
+  }
+  const status = (e as { statusCode?: number }).statusCode;
+  if (status && status >= 400 && status < 500) return new TwofoldError('error-invalid-params', undefined, (e as Error).message.slice(0, 200));
+  return null;
+}
+
+export interface RestServerOptions {
+  app: App;
+  registry: Registry;
+  /** Called around each operation so shutdown can wait for calls in flight. */
+  track<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export function createRestServer({ app, registry, track }: RestServerOptions) {
+  const fastify = Fastify({
+    loggerInstance: app.log,
+    // One line per request is written by our onResponse hook, with timing and no headers.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: app.settings.maxBodyBytes,
+    // The first hop's address is the client's only when an operator says a proxy sets it.
+    trustProxy: false,
+    return503OnClosing: true,
+  });
+
+  // JSON bodies; an empty body is no input rather than an error (Rocket.Chat clients POST without one).
+  fastify.removeContentTypeParser(['application/json', 'text/plain']);
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new TwofoldError('error-invalid-json'), undefined);
+    }
+  });
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const path = req.url.split('?')[0];
+    req.log.info({ method: req.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime), userId: (req as { userId?: string }).userId }, 'request');
+    done();
+  });
+
+  fastify.setErrorHandler((err, req, reply) => {
+    const known = asTwofoldError(err);
+    if (known) return reply.code(known.status).send(restErrorBody(known));
+    req.log.error({ err }, 'unexpected error');
+    return reply.code(500).send(restErrorBody(new TwofoldError('error-internal')));
+  });
+  fastify.setNotFoundHandler((req, reply) => {
+    reply.code(404).send(restErrorBody(new TwofoldError('error-not-found', undefined, `No endpoint ${req.method} ${req.url.split('?')[0]}`)));
+  });
+
+  fastify.get('/api/info', async () => ({ version: app.version, success: true }));
+
+  for (const op of registry.all()) {
+    if (!op.rest) continue;
+    const binding = op.rest;
+    fastify.route({
+      method: binding.method,
+      url: binding.path,
+      handler: (req, reply) => track(() => handle(app, op, req, reply)),
+    });
+  }
+  return fastify;
+}
+
+async function handle(app: App, op: Operation, req: FastifyRequest, reply: FastifyReply) {
+  const binding = op.rest!;
+  try {
+    const ctx = await restContext(app, req);
+    (req as { userId?: string }).userId = ctx.user?.id;
+    const raw = binding.input
+      ? binding.input({ body: req.body, query: req.query as Record<string, unknown>, headers: req.headers })
+      : req.method === 'GET' ? { ...(req.query as object) } : req.body;
+    const result = await invoke(op, ctx, raw);
+    const out = binding.reply ? binding.reply(result) : defaultReply(result);
+    return reply.code(out.status ?? 200).send(out.body);
+  } catch (e) {
+    const known = asTwofoldError(e);
+    if (!known) throw e;
+    const custom = binding.errorReply?.(known);
+    if (custom) return reply.code(custom.status).send(custom.body);
+    return reply.code(known.status).send(restErrorBody(known));
+  }
+}
+
+async function restContext(app: App, req: FastifyRequest): Promise<OperationContext> {
+  const userId = header(req, 'x-user-id');
+  const authToken = header(req, 'x-auth-token');
+  const found = userId && authToken ? await authenticateToken(app, authToken, userId) : null;
+  return {
+    app,
+    transport: 'rest',
+    clientAddress: req.ip,
+    userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
+    user: found?.user ?? null,
+    token: found?.token ?? null,
+    twoFactor: { code: header(req, 'x-2fa-code'), method: header(req, 'x-2fa-method') },
+    session: { loggedIn() {}, loggedOut() {} },
+  };
+}

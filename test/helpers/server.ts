@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadSettings, type Settings } from '../../src/config/settings.ts';
+import type { User } from '../../src/core/accounts.ts';
+import type { Clock } from '../../src/core/clock.ts';
+import { createUser, type CreateUserInput } from '../../src/services/accounts.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { MailCatcher } from './smtp.ts';
+import { freshPostgresDatabase, type StoreName } from './stores.ts';
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  wsUrl: string;
+  mail: MailCatcher;
+  store: StoreName;
+  dataDir: string;
+  addUser(input: Partial<CreateUserInput> & { username: string; password?: string }): Promise<User>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  store?: StoreName;
+  settings?: Partial<Settings>;
+  clock?: Clock;
+  /** Keep the log (for debugging); default silent. */
+  log?: boolean;
+}
+
+/**
+ * A real server on 127.0.0.1 with a free port, a fresh data dir (and a fresh PostgreSQL
+ * database for 'postgres'), sending mail over SMTP to a MailCatcher in this process.
+ */
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const store = opts.store ?? 'sqlite';
+  const dataDir = mkdtempSync(join(tmpdir(), 'twofold-test-'));
+  const mail = await new MailCatcher().start();
+  const pgdb = store === 'postgres' ? await freshPostgresDatabase() : null;
+  const settings = loadSettings({}, {
+    port: 0, host: '127.0.0.1', dataDir, smtpUrl: mail.url, databaseUrl: pgdb?.url, logLevel: 'silent',
+    // Cheap hashes keep the suite fast; the production defaults are tested in their own test.
+    argon2MemoryKib: 1024, argon2Iterations: 1,
+    ...opts.settings,
+  });
+  const server = await startServer(settings, {
+    clock: opts.clock,
+    log: pino({ level: opts.log ? 'debug' : 'silent' }),
+  });
+  return {
+    server, mail, store, dataDir,
+    url: server.url,
+    wsUrl: `${server.url.replace(/^http/, 'ws')}/websocket`,
+    addUser: (input) => createUser(server.app, {
+      email: `${input.username}@example.com`, verified: true, name: input.username,
+      ...input,
+      password: input.password !== undefined ? { plain: input.password } : input.password ?? { plain: 'password' },
+    }),
+    async close() {
+      await server.close();
+      await mail.close();
+      await pgdb?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
