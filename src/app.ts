@@ -38,8 +38,12 @@ export interface AppOverrides {
   mailer?: Mailer;
 }
 
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
+}
+
+export function loggerOptions(level: string): pino.LoggerOptions {
+  return {
     level,
     // Belt and braces: even if a secret ends up in a logged object, these keys are cut.
     redact: {
@@ -47,7 +51,7 @@ export function createLogger(level: string): Logger {
         'req.headers["x-auth-token"]', 'req.headers["x-2fa-code"]', 'req.headers.authorization', 'secret', '*.secret'],
       censor: '[redacted]',
     },
-  });
+  };
 }
 
 export async function createApp(settings: Settings, overrides: AppOverrides = {}): Promise<App> {

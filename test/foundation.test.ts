@@ -96,3 +96,24 @@ for (const store of storesUnderTest) {
     });
   });
 }
+
+describe('login tokens expire', () => {
+  it('a token past TWOFOLD_LOGIN_TOKEN_TTL no longer authenticates on either transport', async () => {
+    const { FakeClock } = await import('../src/core/clock.ts');
+    const clock = new FakeClock();
+    const t = await startTestServer({ clock, settings: { loginTokenTtl: 3600 } });
+    try {
+      await t.addUser({ username: 'tess', password: 'tess pw' });
+      const auth = await restLogin(t.url, 'tess', 'tess pw');
+      clock.advance(3599);
+      assert.equal((await rest(t.url, 'GET', '/api/v1/me', { auth })).status, 200);
+      clock.advance(2);
+      assert.equal((await rest(t.url, 'GET', '/api/v1/me', { auth })).status, 401);
+      const ddp = await DdpTestClient.open(t.wsUrl);
+      assert.equal((await ddpError(ddp.call('login', { resume: auth.authToken }))).error, 403);
+      ddp.close();
+    } finally {
+      await t.close();
+    }
+  });
+});

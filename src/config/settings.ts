@@ -85,6 +85,8 @@ export const settingsTable = {
     env: 'TWOFOLD_MESSAGE_OPERATIONS_2FA', default: [], values: messageOperationNames,
     meaning: 'Comma-separated message operations that ask for a second factor on their own (default: none).',
   }),
+  messageMaxLength: int({ env: 'TWOFOLD_MESSAGE_MAX_LENGTH', default: 5000, min: 1, max: 100_000, unit: 'characters', meaning: 'Longest message text (Rocket.Chat\'s `Message_MaxAllowedSize`); a longer one gets `error-message-size-exceeded`.' }),
+  historyMaxCount: int({ env: 'TWOFOLD_HISTORY_MAX_COUNT', default: 100, min: 1, max: 1000, unit: 'messages', meaning: 'Most messages one history read returns; a larger `count` or `limit` is lowered to this.' }),
 } satisfies Record<string, SettingSpec>;
 
 export type SettingsTable = typeof settingsTable;

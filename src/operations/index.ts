@@ -1,7 +1,9 @@
 import { accountOperations } from './account.ts';
 import { callWithTwoFactorOperation } from './call-with-two-factor.ts';
+import { messageOperations } from './messages.ts';
 import { Registry } from './registry.ts';
 import { loginOperation, logoutOperation, meOperation } from './session.ts';
+import { totpOperations } from './totp.ts';
 import { twoFactorEmailOperations } from './twofactor-email.ts';
 
 /** Every operation Twofold offers; the transports bind to exactly this list. */
@@ -10,6 +12,8 @@ export function buildRegistry(): Registry {
   registry.add(loginOperation, logoutOperation, meOperation);
   registry.add(...accountOperations);
   registry.add(...twoFactorEmailOperations);
+  registry.add(...totpOperations);
+  registry.add(...messageOperations);
   registry.add(callWithTwoFactorOperation(registry));
   return registry;
 }

@@ -40,6 +40,17 @@ export class MessageStore {
     return !!(await this.db.selectFrom('room_members').select('user_id').where('room_id', '=', roomId).where('user_id', '=', userId).executeTakeFirst());
   }
 
+  /** Adds a member; joining twice is not an error. */
+  async addMember(roomId: string, userId: string, at: number): Promise<void> {
+    await this.db.insertInto('room_members').values({ room_id: roomId, user_id: userId, joined_at: at })
+      .onConflict((oc) => oc.columns(['room_id', 'user_id']).doNothing()).execute();
+  }
+
+  async memberCount(roomId: string): Promise<number> {
+    const r = await this.db.selectFrom('room_members').select((eb) => eb.fn.countAll<string | number>().as('n')).where('room_id', '=', roomId).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
   async members(roomId: string): Promise<string[]> {
     return (await this.db.selectFrom('room_members').select('user_id').where('room_id', '=', roomId).execute()).map((r) => r.user_id);
   }

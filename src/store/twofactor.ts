@@ -71,6 +71,46 @@ export class SqlTwoFactorStore implements TwoFactorStore {
     });
   }
 
+  /**
+   * Stores a new pending secret while TOTP is off. The last accepted step is cleared: it
+   * guarded codes of a secret that is gone, and would refuse the new one's first code.
+   */
+  async startTotpEnrolment(userId: string, sealedSecret: string): Promise<boolean> {
+    const r = await this.db.updateTable('users').set({ totp_pending_secret: sealedSecret, totp_last_step: null })
+      .where('id', '=', userId).where('totp_enabled', '=', 0).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Turns the pending secret that was checked into the live one, with its backup codes.
+   * Conditional on that very pending secret, so a concurrent enrolment or validation
+   * cannot leave codes that belong to another secret.
+   */
+  async activateTotp(userId: string, sealedPending: string, codeHashes: string[]): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx.updateTable('users')
+        .set((eb) => ({ totp_secret: eb.ref('totp_pending_secret'), totp_pending_secret: null, totp_enabled: 1 }))
+        .where('id', '=', userId).where('totp_enabled', '=', 0).where('totp_pending_secret', '=', sealedPending)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await tx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
+      if (codeHashes.length) await tx.insertInto('backup_codes').values(codeHashes.map((h) => ({ user_id: userId, code_hash: h }))).execute();
+      return true;
+    });
+  }
+
+  /** Forgets the secret (live or pending) and the backup codes; true when there was one. */
+  async turnOffTotp(userId: string): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx.updateTable('users').set({ totp_enabled: 0, totp_secret: null, totp_pending_secret: null })
+        .where('id', '=', userId)
+        .where((eb) => eb.or([eb('totp_enabled', '=', 1), eb('totp_secret', 'is not', null), eb('totp_pending_secret', 'is not', null)]))
+        .executeTakeFirst();
+      await tx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
+      return Number(r.numUpdatedRows) === 1;
+    });
+  }
+
   async countBackupCodes(userId: string): Promise<number> {
     const r = await this.db.selectFrom('backup_codes').select((eb) => eb.fn.countAll<string | number>().as('n'))
       .where('user_id', '=', userId).executeTakeFirstOrThrow();

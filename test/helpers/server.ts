@@ -7,6 +7,7 @@ import type { User } from '../../src/core/accounts.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { createUser, type CreateUserInput } from '../../src/services/accounts.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import { createLogger } from '../../src/app.ts';
 import { MailCatcher } from './smtp.ts';
 import { freshPostgresDatabase, type StoreName } from './stores.ts';
 
@@ -17,7 +18,7 @@ export interface TestServer {
   mail: MailCatcher;
   store: StoreName;
   dataDir: string;
-  addUser(input: Partial<CreateUserInput> & { username: string; password?: string }): Promise<User>;
+  addUser(input: Omit<Partial<CreateUserInput>, 'password'> & { username: string; password?: string }): Promise<User>;
   close(): Promise<void>;
 }
 
@@ -27,6 +28,8 @@ export interface TestServerOptions {
   clock?: Clock;
   /** Keep the log (for debugging); default silent. */
   log?: boolean;
+  /** Capture the server's log lines (JSON, level info and up). */
+  logLines?: string[];
 }
 
 /**
@@ -46,7 +49,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   });
   const server = await startServer(settings, {
     clock: opts.clock,
-    log: pino({ level: opts.log ? 'debug' : 'silent' }),
+    log: opts.logLines
+      ? createLogger('info', { write: (line: string) => { opts.logLines!.push(line); } })
+      : pino({ level: opts.log ? 'debug' : 'silent' }),
   });
   return {
     server, mail, store, dataDir,
@@ -55,7 +60,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     addUser: (input) => createUser(server.app, {
       email: `${input.username}@example.com`, verified: true, name: input.username,
       ...input,
-      password: input.password !== undefined ? { plain: input.password } : input.password ?? { plain: 'password' },
+      password: { plain: input.password ?? 'password' },
     }),
     async close() {
       await server.close();

@@ -79,7 +79,7 @@ export class MailCatcher {
 }
 
 export function codeOf(mail: ReceivedMail): string {
-  const m = mail.text.match(/(\d{3})-(\d{3})/);
+  const m = mail.text.match(/code is: (\d{3})-(\d{3})/);
   if (!m) throw new Error(`no code in mail: ${mail.subject}`);
   return m[1]! + m[2]!;
 }

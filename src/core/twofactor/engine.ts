@@ -77,7 +77,8 @@ export async function checkSecondFactor(deps: TwoFactorDeps, req: CheckRequest):
   const now = deps.clock.now();
   if (!s.twoFactorEnabled) return { passed: 'off' };
   const rememberable = req.purpose === 'call' && req.policy === 'ask';
-  if (rememberable && isRemembered(req.token, req.fingerprint, now)) return { passed: 'remembered' };
+  // RememberFor 0 turns remembering off at once, also for successes remembered before.
+  if (rememberable && s.rememberFor > 0 && isRemembered(req.token, req.fingerprint, now)) return { passed: 'remembered' };
 
   const { user } = req;
   const { method, available } = selectMethod(user, req, s);
@@ -88,22 +89,39 @@ export async function checkSecondFactor(deps: TwoFactorDeps, req: CheckRequest):
   const code = req.code ?? '';
   if (code === '') throw new TwofoldError('totp-required', await challengeDetails(deps, user, method, available, true));
 
-  const windowStart = now - s.failureWindow * 1000;
-  if (await deps.store.countFailures(user.id, windowStart) >= s.failureLimit) {
+  await verifyWithinLimits(deps, user, method, available, code);
+
+  if (rememberable && req.token && req.fingerprint && s.rememberFor > 0) {
+    await deps.store.remember(req.token.tokenHash, now + s.rememberFor * 1000, req.fingerprint);
+  }
+  return { passed: 'verified', method };
+}
+
+/** The failure budget, the check itself (replay-proof) and the failure count: shared by every kind of check. */
+async function verifyWithinLimits(deps: TwoFactorDeps, user: User, method: MethodName, available: string[], code: string): Promise<void> {
+  const s = deps.settings;
+  const now = deps.clock.now();
+  if (await deps.store.countFailures(user.id, now - s.failureWindow * 1000) >= s.failureLimit) {
     throw new TwofoldError('totp-max-attempts', await challengeDetails(deps, user, method, available, false));
   }
-
   const ok = code.length <= MAX_CODE_LENGTH && await verifyCode(deps, user, method, code);
   if (!ok) {
     await deps.store.recordFailure(user.id, method, now, newId(deps.random));
     if (method === 'email') await enforceEmailAttemptLimit(deps, user, method, available);
     throw new TwofoldError('totp-invalid', await challengeDetails(deps, user, method, available, false));
   }
+}
 
-  if (rememberable && req.token && req.fingerprint && s.rememberFor > 0) {
-    await deps.store.remember(req.token.tokenHash, now + s.rememberFor * 1000, req.fingerprint);
-  }
-  return { passed: 'verified', method };
+/**
+ * The authenticator's own calls (turn it off, new backup codes) take its code as their
+ * argument, as Rocket.Chat's `2fa:*` methods do. The code proves possession of the thing
+ * being changed, so it is checked even with 2FA switched off globally, and never
+ * remembered; the failure budget and the replay guard are the same as for every check.
+ */
+export async function checkAuthenticatorCode(deps: TwoFactorDeps, user: User, code: string): Promise<void> {
+  const available = availableMethods(user, deps.settings);
+  if (code === '') throw new TwofoldError('totp-required', await challengeDetails(deps, user, 'totp', available, false));
+  await verifyWithinLimits(deps, user, 'totp', available, code);
 }
 
 /** After too many wrong email codes the live ones are burnt; the next call mails a fresh one. */

@@ -1,0 +1,64 @@
+import type { CallerToken, LiveEmailCode, MethodName, TwoFactorStore } from './types.ts';
+
+/**
+ * The engine's storage held in memory, with the same contract as the SQL store: for the
+ * engine's unit tests, and for anything else that needs the engine without a database.
+ */
+export class MemoryTwoFactorStore implements TwoFactorStore {
+  readonly emailCodes = new Map<string, LiveEmailCode[]>();
+  readonly failures: { userId: string; kind: MethodName; at: number; id: string }[] = [];
+  readonly backupCodes = new Map<string, Set<string>>();
+  readonly lastTotpStep = new Map<string, number>();
+  readonly remembered = new Map<string, { until: number; fingerprint: string }>();
+
+  async liveEmailCodes(userId: string, now: number): Promise<LiveEmailCode[]> {
+    return (this.emailCodes.get(userId) ?? []).filter((c) => c.expiresAt > now).map((c) => ({ ...c }));
+  }
+
+  async addEmailCode(userId: string, code: LiveEmailCode, maxLive: number, now: number): Promise<void> {
+    const kept = (this.emailCodes.get(userId) ?? []).filter((c) => c.expiresAt > now);
+    kept.push({ ...code });
+    kept.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    this.emailCodes.set(userId, kept.slice(-maxLive));
+  }
+
+  async consumeEmailCode(userId: string, code: LiveEmailCode): Promise<boolean> {
+    const codes = this.emailCodes.get(userId) ?? [];
+    if (!codes.some((c) => c.id === code.id)) return false;
+    this.emailCodes.set(userId, codes.filter((c) => c.id !== code.id && c.createdAt > code.createdAt));
+    return true;
+  }
+
+  async dropEmailCodes(userId: string): Promise<void> {
+    this.emailCodes.delete(userId);
+  }
+
+  async recordFailure(userId: string, kind: MethodName, at: number, id: string): Promise<void> {
+    this.failures.push({ userId, kind, at, id });
+  }
+
+  async countFailures(userId: string, since: number, kind?: MethodName): Promise<number> {
+    return this.failures.filter((f) => f.userId === userId && f.at >= since && (kind === undefined || f.kind === kind)).length;
+  }
+
+  async acceptTotpStep(userId: string, step: number): Promise<boolean> {
+    const last = this.lastTotpStep.get(userId);
+    if (last !== undefined && step <= last) return false;
+    this.lastTotpStep.set(userId, step);
+    return true;
+  }
+
+  async consumeBackupCode(userId: string, codeHash: string): Promise<boolean> {
+    return this.backupCodes.get(userId)?.delete(codeHash) ?? false;
+  }
+
+  async remember(tokenHash: string, until: number, fingerprint: string): Promise<void> {
+    this.remembered.set(tokenHash, { until, fingerprint });
+  }
+
+  /** The token as the transports would load it, with what has been remembered for it. */
+  callerToken(tokenHash: string): CallerToken {
+    const r = this.remembered.get(tokenHash);
+    return { tokenHash, twofaUntil: r?.until ?? null, twofaFingerprint: r?.fingerprint ?? null };
+  }
+}

@@ -1,0 +1,285 @@
+// The small messaging domain the seeds' examples call (`updateMessage`, `pinMessage` through
+// callWithTwoFactorRequired): channels, messages, pins and history, with Rocket.Chat's DDP
+// method names and REST endpoints. Which of these ask for a second factor on their own is
+// the TWOFOLD_MESSAGE_OPERATIONS_2FA setting (spec §5); callWithTwoFactorRequired works with all.
+
+import { z } from 'zod';
+import type { App } from '../app.ts';
+import type { messageOperationNames } from '../config/settings.ts';
+import { TwofoldError } from '../core/errors.ts';
+import { newId } from '../core/random.ts';
+import type { SecondFactorPolicy } from '../core/twofactor/types.ts';
+import type { Message } from '../store/messages.ts';
+import {
+  assertCanModify, assertMember, isPlainObject, type MessageView, messageOrThrow, messageText, messageView, messageViews, positional,
+  recordId, renameKeys, roomOrThrow, roomView, type RoomView,
+} from './message-access.ts';
+import { defineOperation, type OperationContext } from './registry.ts';
+import * as s from './schemas.ts';
+
+const policyFromSetting = (name: (typeof messageOperationNames)[number]) =>
+  (app: App): SecondFactorPolicy => (app.settings.messageOperations2fa.includes(name) ? 'ask' : 'none');
+
+// Rocket.Chat's default channel-name rule (UTF8_Channel_Names_Validation).
+const channelName = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
+const previewUrls = z.array(z.string().max(2048)).max(32).optional();
+const emptyObject = z.object({}).strict().optional();
+
+/**
+ * Rocket.Chat clients pass a whole message record to pin/unpin/delete; only its ids matter,
+ * so the rest of the record is dropped here rather than refused.
+ */
+function messageRef(params: unknown[], names: readonly string[]): Record<string, unknown> {
+  const { message, ...rest } = positional(names, params);
+  if (!isPlainObject(message)) throw new TwofoldError('error-invalid-params', undefined, 'The first parameter must be a message object with an _id');
+  return { ...rest, _id: message._id, ...(message.rid !== undefined ? { rid: message.rid } : {}) };
+}
+
+function checkLength(app: App, msg: string): void {
+  if (msg.length > app.settings.messageMaxLength) {
+    throw new TwofoldError('error-message-size-exceeded', { maxLength: app.settings.messageMaxLength });
+  }
+}
+
+export const createChannelOperation = defineOperation({
+  name: 'channels.create',
+  summary: 'Create a public channel; the creator and the listed usernames become its members.',
+  auth: 'user',
+  authError: 'error-invalid-user',
+  twoFactor: policyFromSetting('createChannel'),
+  input: z.object({
+    name: channelName,
+    members: z.array(s.username).max(500).optional(),
+    readOnly: z.boolean().optional(),
+    customFields: emptyObject,
+    extraData: emptyObject,
+  }).strict(),
+  rest: { method: 'POST', path: '/api/v1/channels.create', reply: (channel) => ({ body: { channel, success: true } }) },
+  ddp: {
+    name: 'createChannel',
+    params: (p) => positional(['name', 'members', 'readOnly', 'customFields', 'extraData'], p),
+    reply: (channel: RoomView) => ({ rid: channel._id, name: channel.name }),
+  },
+  async handler(ctx, input) {
+    const { app } = ctx;
+    const user = ctx.user!;
+    if (input.readOnly) throw new TwofoldError('error-invalid-params', { readOnly: true }, 'Read-only channels are not supported');
+    const memberIds = [user.id];
+    for (const username of input.members ?? []) {
+      const member = await app.store.users.byUsername(username);
+      if (!member) throw new TwofoldError('error-invalid-user', { username }, `No user ${username}`);
+      memberIds.push(member.id);
+    }
+    if (await app.store.messages.roomByName(input.name)) throw new TwofoldError('error-duplicate-channel-name', { channel_name: input.name });
+    const room = { id: newId(app.random), name: input.name, type: 'c', createdBy: user.id, createdAt: app.clock.now() };
+    try {
+      await app.store.messages.createRoom(room, memberIds);
+    } catch (e) {
+      // Two creations of one name at once: the unique index decides, the loser hears why.
+      if (await app.store.messages.roomByName(input.name)) throw new TwofoldError('error-duplicate-channel-name', { channel_name: input.name });
+      throw e;
+    }
+    return roomView(app, room);
+  },
+});
+
+export const joinChannelOperation = defineOperation({
+  name: 'channels.join',
+  summary: 'Join a public channel, which lets the caller post to it.',
+  auth: 'user',
+  authError: 'error-invalid-user',
+  twoFactor: 'none',
+  input: z.object({ roomId: recordId, joinCode: z.string().max(256).optional() }).strict(),
+  rest: { method: 'POST', path: '/api/v1/channels.join', reply: (channel) => ({ body: { channel, success: true } }) },
+  ddp: { name: 'joinRoom', params: (p) => positional(['roomId', 'joinCode'], p), reply: () => true },
+  async handler(ctx, { roomId }) {
+    const room = await roomOrThrow(ctx.app, roomId);
+    await ctx.app.store.messages.addMember(room.id, ctx.user!.id, ctx.app.clock.now());
+    return roomView(ctx.app, room);
+  },
+});
+
+async function insertMessage(ctx: OperationContext, message: Message): Promise<void> {
+  const store = ctx.app.store.messages;
+  if (await store.messageById(message.id)) throw new TwofoldError('error-message-already-exists', { _id: message.id });
+  try {
+    await store.insertMessage(message);
+  } catch (e) {
+    if (await store.messageById(message.id)) throw new TwofoldError('error-message-already-exists', { _id: message.id });
+    throw e;
+  }
+}
+
+export const sendMessageOperation = defineOperation({
+  name: 'chat.sendMessage',
+  summary: 'Post a message to a room the caller is a member of. The client may choose the message _id.',
+  auth: 'user',
+  authError: 'error-invalid-user',
+  twoFactor: policyFromSetting('sendMessage'),
+  input: z.object({
+    message: z.object({ _id: recordId.optional(), rid: recordId, msg: messageText }).strict(),
+    previewUrls,
+  }).strict(),
+  rest: { method: 'POST', path: '/api/v1/chat.sendMessage', reply: (message) => ({ body: { message, success: true } }) },
+  ddp: { name: 'sendMessage', params: (p) => positional(['message', 'previewUrls'], p) },
+  async handler(ctx, { message: input }) {
+    const { app } = ctx;
+    checkLength(app, input.msg);
+    const room = await roomOrThrow(app, input.rid);
+    await assertMember(app, room.id, ctx.user!);
+    const message: Message = {
+      id: input._id ?? newId(app.random), rid: room.id, userId: ctx.user!.id, msg: input.msg, ts: app.clock.now(),
+      editedAt: null, editedBy: null, pinned: false, pinnedAt: null, pinnedBy: null,
+    };
+    await insertMessage(ctx, message);
+    return messageView(app, message);
+  },
+});
+
+export const updateMessageOperation = defineOperation({
+  name: 'chat.update',
+  summary: 'Edit a message: its author (still a member) or an admin.',
+  auth: 'user',
+  authError: 'error-invalid-user',
+  twoFactor: policyFromSetting('updateMessage'),
+  input: z.object({ _id: recordId, rid: recordId, msg: messageText, previewUrls }).strict(),
+  rest: {
+    method: 'POST',
+    path: '/api/v1/chat.update',
+    input: ({ body }) => renameKeys(body, { msgId: '_id', roomId: 'rid', text: 'msg' }),
+    reply: (message) => ({ body: { message, success: true } }),
+  },
+  ddp: {
+    name: 'updateMessage',
+    params: (p) => {
+      const { message, previewUrls: urls } = positional(['message', 'previewUrls'], p);
+      if (!isPlainObject(message)) throw new TwofoldError('error-invalid-params', undefined, 'The first parameter must be a message object {_id, rid, msg}');
+      return urls === undefined ? message : { ...message, previewUrls: urls };
+    },
+  },
+  async handler(ctx, input) {
+    const { app } = ctx;
+    checkLength(app, input.msg);
+    const original = await messageOrThrow(app, input._id);
+    if (original.rid !== input.rid) {
+      throw new TwofoldError('error-invalid-params', { rid: input.rid }, 'The room id provided does not match where the message is from');
+    }
+    await assertCanModify(app, original, ctx.user!);
+    await app.store.messages.editMessage(original.id, input.msg, ctx.user!.id, app.clock.now());
+    return messageView(app, await messageOrThrow(app, original.id));
+  },
+});
+
+export const deleteMessageOperation = defineOperation({
+  name: 'chat.delete',
+  summary: 'Delete a message: its author (still a member) or an admin.',
+  auth: 'user',
+  authError: 'error-invalid-user',
+  twoFactor: policyFromSetting('deleteMessage'),
+  input: z.object({ _id: recordId, rid: recordId.optional(), asUser: z.boolean().optional() }).strict(),
+  rest: {
+    method: 'POST',
+    path: '/api/v1/chat.delete',
+    input: ({ body }) => renameKeys(body, { msgId: '_id', roomId: 'rid' }),
+    reply: (r: MessageView & { deletedAt: number }) => ({ body: { _id: r._id, ts: String(r.deletedAt), message: { _id: r._id, rid: r.rid, u: r.u }, success: true } }),
+  },
+  ddp: { name: 'deleteMessage', params: (p) => messageRef(p, ['message']), reply: () => undefined },
+  async handler(ctx, input) {
+    const { app } = ctx;
+    const message = await messageOrThrow(app, input._id);
+    if (input.rid !== undefined && input.rid !== message.rid) {
+      throw new TwofoldError('error-invalid-params', { rid: input.rid }, 'The room id provided does not match where the message is from');
+    }
+    await assertCanModify(app, message, ctx.user!);
+    const view = await messageView(app, message);
+    await app.store.messages.deleteMessage(message.id);
+    return { ...view, deletedAt: app.clock.now() };
+  },
+});
+
+function pinOperation(pinned: boolean) {
+  const ddpName = pinned ? 'pinMessage' : 'unpinMessage';
+  return defineOperation({
+    name: pinned ? 'chat.pinMessage' : 'chat.unPinMessage',
+    summary: pinned ? 'Pin a message (room members and admins).' : 'Unpin a message (room members and admins).',
+    auth: 'user',
+    authError: 'error-invalid-user',
+    twoFactor: policyFromSetting(ddpName),
+    input: z.object({ _id: recordId, rid: recordId.optional(), pinnedAt: z.date().optional() }).strict(),
+    rest: {
+      method: 'POST',
+      path: pinned ? '/api/v1/chat.pinMessage' : '/api/v1/chat.unPinMessage',
+      input: ({ body }) => renameKeys(body, { messageId: '_id' }),
+      reply: (message) => ({ body: pinned ? { message, success: true } : { success: true } }),
+    },
+    ddp: {
+      name: ddpName,
+      params: (p) => messageRef(p, pinned ? ['message', 'pinnedAt'] : ['message']),
+      reply: (message) => (pinned ? message : true),
+    },
+    async handler(ctx, input) {
+      const { app } = ctx;
+      const message = await messageOrThrow(app, input._id);
+      if (input.rid !== undefined && input.rid !== message.rid) {
+        throw new TwofoldError('error-invalid-params', { rid: input.rid }, 'The room id provided does not match where the message is from');
+      }
+      await assertMember(app, message.rid, ctx.user!, true);
+      // The server's clock decides when a pin happened, not the client's `pinnedAt`.
+      await app.store.messages.setPinned(message.id, pinned, ctx.user!.id, app.clock.now());
+      return messageView(app, await messageOrThrow(app, message.id));
+    },
+  });
+}
+
+export const pinMessageOperation = pinOperation(true);
+export const unpinMessageOperation = pinOperation(false);
+
+/** REST query values arrive as strings. */
+function historyQuery(query: Record<string, unknown>): unknown {
+  const out: Record<string, unknown> = { ...query };
+  if (typeof query.count === 'string' && /^\d{1,9}$/.test(query.count)) out.count = Number(query.count);
+  if (typeof query.latest === 'string') {
+    const at = new Date(query.latest);
+    if (!Number.isNaN(at.getTime())) out.latest = at;
+  }
+  return out;
+}
+
+export const historyOperation = defineOperation({
+  name: 'channels.history',
+  summary: 'The newest messages of a channel, newest first; `latest` pages back in time.',
+  auth: 'user',
+  authError: 'error-invalid-user',
+  twoFactor: 'none',
+  input: z.object({
+    roomId: recordId,
+    latest: z.date().optional(),
+    count: z.number().int().min(1).max(1_000_000).optional(),
+  }).strict(),
+  rest: {
+    method: 'GET',
+    path: '/api/v1/channels.history',
+    input: ({ query }) => historyQuery(query),
+    reply: (messages) => ({ body: { messages, success: true } }),
+  },
+  ddp: {
+    name: 'loadHistory',
+    // loadHistory(rid, end, limit, ls, showThreadMessages): the last two change nothing here.
+    params: (p) => {
+      const { roomId, latest, count } = positional(['roomId', 'latest', 'count', 'ls', 'showThreadMessages'], p);
+      return { roomId, latest, count };
+    },
+    reply: (messages) => ({ messages }),
+  },
+  async handler(ctx, input) {
+    const { app } = ctx;
+    const room = await roomOrThrow(app, input.roomId);
+    const count = Math.min(input.count ?? 20, app.settings.historyMaxCount);
+    return messageViews(app, await app.store.messages.history(room.id, count, input.latest?.getTime()));
+  },
+});
+
+export const messageOperations = [
+  createChannelOperation, joinChannelOperation, sendMessageOperation, updateMessageOperation, deleteMessageOperation,
+  pinMessageOperation, unpinMessageOperation, historyOperation,
+];

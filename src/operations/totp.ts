@@ -1,0 +1,182 @@
+import QRCode from 'qrcode';
+import { z } from 'zod';
+import type { App } from '../app.ts';
+import type { User } from '../core/accounts.ts';
+import { isTwofoldError, restErrorBody, TwofoldError } from '../core/errors.ts';
+import { hashBackupCode, newBackupCodes } from '../core/twofactor/backup-codes.ts';
+import { checkAuthenticatorCode, MAX_CODE_LENGTH } from '../core/twofactor/engine.ts';
+import { matchTotpStep, newTotpSecret, otpauthUrl } from '../core/twofactor/totp.ts';
+import { defineOperation } from './registry.ts';
+import * as s from './schemas.ts';
+
+// The authenticator app (spec §3.7): enrolment in two steps, backup codes, turning it off,
+// and the admin reset. Rocket.Chat's `2fa:*` methods take the authenticator's code as
+// their argument; that argument is the check for disable and regenerateCodes (see
+// checkAuthenticatorCode), so their `twoFactor` field is 'none' and nothing is asked twice.
+
+const authenticatorCode = z.union([
+  z.string().min(1).max(MAX_CODE_LENGTH),
+  z.number().int().nonnegative().max(99_999_999),
+]).transform(String);
+const codeInput = z.object({ code: authenticatorCode }).strict();
+const codeParam = (p: unknown[]) => ({ code: p[0] });
+
+const invalidTotp = () => new TwofoldError('invalid-totp');
+
+function freshCodes(app: App, user: User): { codes: string[]; hashes: string[] } {
+  const codes = newBackupCodes(app.random);
+  return { codes, hashes: codes.map((c) => hashBackupCode(app.keys, user.id, c)) };
+}
+
+/** A wrong or missing code: Rocket.Chat answers these calls with a falsy result, not an error. */
+type Refusal = { refused: TwofoldError };
+
+async function refusalOf(app: App, user: User, code: string): Promise<Refusal | null> {
+  try {
+    await checkAuthenticatorCode(app.twoFactor, user, code);
+    return null;
+  } catch (e) {
+    // Too many failures stays an error: the client must learn it has to wait.
+    if (isTwofoldError(e) && (e.code === 'totp-invalid' || e.code === 'totp-required')) return { refused: e };
+    throw e;
+  }
+}
+
+/** REST has no falsy success: a refusal is the engine's own error. */
+const refusalReply = (r: Refusal) => ({ status: r.refused.status, body: restErrorBody(r.refused) });
+
+type DisableResult = Refusal | { disabled: true };
+type RegenerateResult = Refusal | { codes: string[] };
+
+export const enableTotpOperation = defineOperation({
+  name: 'users.totp.enable',
+  summary: 'Start enrolling an authenticator app: a new secret, its otpauth:// URL and a QR code. Nothing is on until validated.',
+  auth: 'user',
+  authError: 'not-authorized',
+  twoFactor: 'none',
+  input: s.noInput,
+  rest: { method: 'POST', path: '/api/v1/users.totp.enable' },
+  ddp: { name: '2fa:enable' },
+  async handler(ctx): Promise<{ secret: string; url: string; qrCode: string }> {
+    const { app } = ctx;
+    const user = ctx.user!;
+    if (!app.settings.totpEnabled) throw new TwofoldError('error-not-allowed', undefined, 'Authenticator apps are turned off');
+    if (user.totpEnabled) throw new TwofoldError('error-2fa-already-enabled');
+    const secret = newTotpSecret(app.random);
+    if (!await app.store.twoFactor.startTotpEnrolment(user.id, app.keys.encrypt(secret, app.random))) {
+      throw new TwofoldError('error-2fa-already-enabled');
+    }
+    const url = otpauthUrl(secret, user.username, app.settings.totpIssuer);
+    return { secret, url, qrCode: await QRCode.toDataURL(url, { errorCorrectionLevel: 'M' }) };
+  },
+});
+
+export const validateTotpOperation = defineOperation({
+  name: 'users.totp.validate',
+  summary: 'Finish enrolment with a code from the app: TOTP is on, 12 backup codes are returned once, other sessions end.',
+  auth: 'user',
+  authError: 'not-authorized',
+  twoFactor: 'none',
+  input: codeInput,
+  rest: { method: 'POST', path: '/api/v1/users.totp.validate' },
+  ddp: { name: '2fa:validateTempToken', params: codeParam },
+  async handler(ctx, { code }): Promise<{ codes: string[] }> {
+    const { app } = ctx;
+    const user = ctx.user!;
+    const pending = user.totpPendingSecret;
+    if (user.totpEnabled || pending === null) throw invalidTotp();
+    const step = matchTotpStep(app.keys.decrypt(pending), code, app.clock.now(), app.settings.totpMaxDelta);
+    // The enrolment code is a TOTP code like any other: its step is accepted once (spec §3.6).
+    if (step === null || !await app.store.twoFactor.acceptTotpStep(user.id, step)) throw invalidTotp();
+    const { codes, hashes } = freshCodes(app, user);
+    if (!await app.store.twoFactor.activateTotp(user.id, pending, hashes)) throw invalidTotp();
+    // Whoever else holds a session got it without this factor: they log in again.
+    await app.store.tokens.removeLoginTokensOfUser(user.id, ctx.token?.tokenHash);
+    return { codes };
+  },
+});
+
+export const disableTotpOperation = defineOperation({
+  name: 'users.totp.disable',
+  summary: 'Turn the authenticator app off with one of its codes or a backup code (never remembered).',
+  auth: 'user',
+  authError: 'not-authorized',
+  twoFactor: 'none', // the code argument is the check, always asked
+  input: codeInput,
+  rest: { method: 'POST', path: '/api/v1/users.totp.disable', reply: (r: DisableResult) => ('refused' in r ? refusalReply(r) : { body: { success: true } }) },
+  ddp: { name: '2fa:disable', params: codeParam, reply: (r: DisableResult) => !('refused' in r) },
+  async handler(ctx, { code }): Promise<DisableResult> {
+    const { app } = ctx;
+    const user = ctx.user!;
+    if (!user.totpEnabled) throw invalidTotp();
+    const refusal = await refusalOf(app, user, code);
+    if (refusal) return refusal;
+    await app.store.twoFactor.turnOffTotp(user.id);
+    return { disabled: true };
+  },
+});
+
+export const regenerateCodesOperation = defineOperation({
+  name: 'users.totp.regenerateCodes',
+  summary: 'Replace the backup codes with 12 new ones, given a code from the app or a backup code.',
+  auth: 'user',
+  authError: 'not-authorized',
+  twoFactor: 'none', // the code argument is the check, always asked
+  input: codeInput,
+  rest: { method: 'POST', path: '/api/v1/users.totp.regenerateCodes', reply: (r: RegenerateResult) => ('refused' in r ? refusalReply(r) : { body: { codes: r.codes, success: true } }) },
+  ddp: { name: '2fa:regenerateCodes', params: codeParam, reply: (r: RegenerateResult) => ('refused' in r ? undefined : { codes: r.codes }) },
+  async handler(ctx, { code }): Promise<RegenerateResult> {
+    const { app } = ctx;
+    const user = ctx.user!;
+    if (!user.totpEnabled) throw invalidTotp();
+    const refusal = await refusalOf(app, user, code);
+    if (refusal) return refusal;
+    const { codes, hashes } = freshCodes(app, user);
+    await app.store.twoFactor.replaceBackupCodes(user.id, hashes);
+    return { codes };
+  },
+});
+
+export const codesRemainingOperation = defineOperation({
+  name: 'users.totp.codesRemaining',
+  summary: 'How many unused backup codes the caller has.',
+  auth: 'user',
+  authError: 'not-authorized',
+  twoFactor: 'none',
+  input: s.noInput,
+  rest: { method: 'GET', path: '/api/v1/users.totp.codesRemaining' },
+  ddp: { name: '2fa:checkCodesRemaining' },
+  async handler(ctx): Promise<{ remaining: number }> {
+    const user = ctx.user!;
+    if (!user.totpEnabled) throw invalidTotp();
+    return { remaining: await ctx.app.store.twoFactor.countBackupCodes(user.id) };
+  },
+});
+
+export const resetTotpOperation = defineOperation({
+  name: 'users.resetTOTP',
+  summary: 'Admin: turn off a user\'s authenticator app and backup codes, and log them out everywhere. Always asks.',
+  auth: 'admin',
+  twoFactor: 'always',
+  requireSecondFactor: true,
+  input: z.object({ userId: s.id.optional(), username: s.username.optional() }).strict(),
+  rest: { method: 'POST', path: '/api/v1/users.resetTOTP', reply: () => ({ body: { success: true } }) },
+  // Rocket.Chat has this on REST only; on DDP it takes the user id.
+  ddp: { name: '2fa:resetTOTP', params: (p) => (typeof p[0] === 'string' ? { userId: p[0] } : p[0] ?? {}) },
+  async handler(ctx, { userId, username }): Promise<true> {
+    const { app } = ctx;
+    if (userId === undefined && username === undefined) {
+      throw new TwofoldError('error-parameter-required', { param: 'userId' }, 'userId is required');
+    }
+    const target = userId !== undefined ? await app.store.users.byId(userId) : await app.store.users.byUsername(username!);
+    if (!target) throw new TwofoldError('error-invalid-user-id');
+    // The sessions of someone whose factor was reset were vouched for by that factor.
+    if (await app.store.twoFactor.turnOffTotp(target.id)) await app.store.tokens.removeLoginTokensOfUser(target.id);
+    return true;
+  },
+});
+
+export const totpOperations = [
+  enableTotpOperation, validateTotpOperation, disableTotpOperation, regenerateCodesOperation,
+  codesRemainingOperation, resetTotpOperation,
+];

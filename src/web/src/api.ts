@@ -1,0 +1,93 @@
+// The browser's side of our REST API. The login token lives in sessionStorage only (never
+// in a URL or a cookie): it is gone when the tab closes and is never sent by the browser
+// on its own, so other sites cannot ride on it.
+
+export interface Session {
+  userId: string;
+  authToken: string;
+}
+
+/** A second factor sent with a call (the `x-2fa-code` / `x-2fa-method` headers). */
+export interface TwoFactorAnswer {
+  code?: string;
+  method?: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly details: Record<string, unknown> = {},
+    message = code,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const SESSION_KEY = 'twofold.session';
+
+export function getSession(): Session | null {
+  try {
+    const raw = sessionStorage.getItem(SESSION_KEY);
+    if (!raw) return null;
+    const s = JSON.parse(raw) as Partial<Session>;
+    return typeof s.userId === 'string' && typeof s.authToken === 'string' ? { userId: s.userId, authToken: s.authToken } : null;
+  } catch {
+    return null;
+  }
+}
+
+export function setSession(s: Session | null): void {
+  if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+  else sessionStorage.removeItem(SESSION_KEY);
+}
+
+/** Fired when the server no longer accepts our token (expired, signed out elsewhere). */
+export const SESSION_ENDED = 'twofold:session-ended';
+
+export interface CallOptions {
+  body?: unknown;
+  twoFactor?: TwoFactorAnswer | undefined;
+  /** Send the login headers (default: when signed in). */
+  auth?: boolean;
+}
+
+export async function api<T = Record<string, unknown>>(method: 'GET' | 'POST', path: string, opts: CallOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const session = opts.auth === false ? null : getSession();
+  if (session) {
+    headers['x-user-id'] = session.userId;
+    headers['x-auth-token'] = session.authToken;
+  }
+  if (opts.twoFactor?.method) headers['x-2fa-method'] = opts.twoFactor.method;
+  if (opts.twoFactor?.code) headers['x-2fa-code'] = opts.twoFactor.code;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method, headers, credentials: 'omit', cache: 'no-store',
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
+  } catch {
+    throw new ApiError(0, 'network');
+  }
+  let body: Record<string, unknown> = {};
+  try {
+    body = await res.json() as Record<string, unknown>;
+  } catch {
+    // A proxy's HTML error page: keep the status, the words come from the code below.
+  }
+  if (res.ok && body.success !== false) return body as T;
+
+  // REST errors carry the code in `errorType`; the login endpoint puts it in `error`.
+  const code = String(body.errorType ?? body.error ?? `http-${res.status}`);
+  const details = (body.details && typeof body.details === 'object' ? body.details : {}) as Record<string, unknown>;
+  const error = new ApiError(res.status, code, details, String(body.message ?? body.error ?? code));
+  if (res.status === 401 && session && !code.startsWith('totp-')) {
+    setSession(null);
+    window.dispatchEvent(new CustomEvent(SESSION_ENDED));
+  }
+  throw error;
+}
