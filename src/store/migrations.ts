@@ -96,6 +96,14 @@ const migrations: Record<string, Migration> = {
       void sql;
     },
   },
+  '0002_personal_access_tokens': {
+    async up(db: Kysely<any>) {
+      // Shown in the token list so a user can tell tokens apart; the token itself is never stored.
+      await db.schema.alterTable('login_tokens').addColumn('last_token_part', 'text').execute();
+      // One name per user decides racing creations; login tokens have no name (NULLs are distinct).
+      await db.schema.createIndex('login_tokens_user_name').on('login_tokens').columns(['user_id', 'name']).unique().execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -36,6 +36,7 @@ export interface LoginTokensTable {
   expires_at: number | null;
   twofa_until: number | null; // remembered second factor (spec §3.5)
   twofa_fingerprint: string | null;
+  last_token_part: string | null; // personal access tokens: the last characters, for the list
 }
 
 export interface EmailVerificationsTable {

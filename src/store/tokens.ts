@@ -11,6 +11,7 @@ export interface LoginToken {
   expiresAt: number | null;
   twofaUntil: number | null;
   twofaFingerprint: string | null;
+  lastTokenPart: string | null;
 }
 
 const toToken = (r: Selectable<LoginTokensTable>): LoginToken => ({
@@ -23,15 +24,17 @@ const toToken = (r: Selectable<LoginTokensTable>): LoginToken => ({
   expiresAt: r.expires_at === null ? null : Number(r.expires_at),
   twofaUntil: r.twofa_until === null ? null : Number(r.twofa_until),
   twofaFingerprint: r.twofa_fingerprint,
+  lastTokenPart: r.last_token_part ?? null,
 });
 
 export class TokenStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(t: Omit<LoginToken, 'twofaUntil' | 'twofaFingerprint'>): Promise<void> {
+  async insert(t: Omit<LoginToken, 'twofaUntil' | 'twofaFingerprint' | 'lastTokenPart'> & { lastTokenPart?: string | null }): Promise<void> {
     await this.db.insertInto('login_tokens').values({
       token_hash: t.tokenHash, user_id: t.userId, kind: t.kind, name: t.name, bypass_2fa: t.bypass2fa ? 1 : 0,
       created_at: t.createdAt, expires_at: t.expiresAt, twofa_until: null, twofa_fingerprint: null,
+      last_token_part: t.lastTokenPart ?? null,
     }).execute();
   }
 
