@@ -8,7 +8,9 @@ import type { TwoFactorDeps } from './core/twofactor/types.ts';
 import { outboxMailer, smtpMailer, type Mailer } from './mail/mailer.ts';
 import { authenticationCodeMail } from './mail/templates.ts';
 import { openStore, type Store } from './store/index.ts';
+import { auditRecorder } from './services/audit.ts';
 import { loadServerKey } from './services/keyfile.ts';
+import { codeSendLimits } from './services/limits.ts';
 import { argon2Hasher, type PasswordHasher } from './services/passwords.ts';
 
 /** Everything an operation may use, built once at start-up and passed down. */
@@ -68,8 +70,11 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
     : outboxMailer(outboxDir, settings.mailFrom, log));
   const passwords = argon2Hasher({ memoryKib: settings.argon2MemoryKib, iterations: settings.argon2Iterations });
 
+  const audit = auditRecorder(store.audit, clock, log);
   const twoFactor: TwoFactorDeps = {
     store: store.twoFactor,
+    limits: codeSendLimits(store.limits, settings, clock, audit),
+    audit,
     clock,
     random,
     keys,

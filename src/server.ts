@@ -39,11 +39,26 @@ export async function startServer(settings: Settings, overrides: AppOverrides = 
   const url = app.publicUrl();
   app.log.info({ url, ddp: `${url.replace(/^http/, 'ws')}/websocket`, store: app.store.kind }, 'Twofold is listening');
 
+  // Expired rows are never valid (every read checks expiry); purging only keeps tables small.
+  const purge = async () => {
+    const now = app.clock.now();
+    try {
+      await app.store.tokens.purgeExpired(now);
+      await app.store.twoFactor.purgeExpired(now, app.settings.failureWindow * 1000);
+      await app.store.db.deleteFrom('email_verifications').where('expires_at', '<=', now).execute();
+    } catch (err) {
+      app.log.warn({ err }, 'purging expired rows failed; will retry');
+    }
+  };
+  const purgeTimer = setInterval(purge, 3600_000);
+  purgeTimer.unref();
+
   let closed: Promise<void> | null = null;
   return {
     app, registry, ddp, port, url,
     close() {
       closed ??= (async () => {
+        clearInterval(purgeTimer);
         const deadline = new Promise<void>((r) => setTimeout(r, settings.shutdownTimeout * 1000).unref());
         const idle = inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => { drained = r; });
         const ddpClosed = ddp.close();

@@ -27,7 +27,7 @@ export class Child {
   private constructor(readonly name: string, readonly proc: ChildProcess, readonly logFile: string | undefined) {
     proc.on('message', (m: Message) => {
       if (m.type === 'error') {
-        const err = new Error(`${name}: ${String(m.message)}`);
+        const err = new Error(`${name}: ${String((m as { message?: unknown }).message)}`);
         const w = this.waiters.shift();
         if (w) w.reject(err);
         else this.exitError = err;
@@ -60,7 +60,7 @@ export class Child {
     return this.proc.pid!;
   }
 
-  send(msg: Message): void {
+  send<M extends Message>(msg: M): void {
     if (this.exitError) throw this.exitError;
     this.proc.send(msg);
   }
@@ -81,14 +81,14 @@ export class Child {
   }
 
   /** Sends a request and waits for the answer of type `answer` (default: the same type). */
-  async ask<T extends Message = Message>(msg: Message, answer = msg.type, timeoutMs?: number): Promise<T> {
+  async ask<T extends Message = Message>(msg: Message & Record<string, unknown>, answer: string = msg.type, timeoutMs?: number): Promise<T> {
     const pending = this.next<T>(answer, timeoutMs);
     this.send(msg);
     return pending;
   }
 
   async rss(): Promise<number> {
-    return Number((await this.ask({ type: 'rss' })).rss);
+    return Number((await this.ask<{ type: 'rss'; rss: number }>({ type: 'rss' })).rss);
   }
 
   /** Asks the child to stop; kills it if it has not gone within a few seconds. */

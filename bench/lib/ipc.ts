@@ -1,9 +1,10 @@
 // The child side of the bench's parent/child protocol: one JSON message per IPC send,
 // each with a `type`. A child whose parent goes away exits, so no server outlives a run.
 
-export type Message = { type: string } & Record<string, unknown>;
+/** Any object with a `type`; the rest is the message's own. */
+export type Message = { type: string };
 
-export function send(msg: Message): void {
+export function send<M extends Message>(msg: M): void {
   process.send?.(msg);
 }
 
@@ -11,7 +12,7 @@ export function send(msg: Message): void {
  * Answers the parent's requests; `rss` is answered for every child so that memory is
  * measured the same way (process.memoryUsage().rss) for Twofold and its ceilings.
  */
-export function serve(handlers: Record<string, (msg: any) => Promise<Message | void> | Message | void>, onStop: () => Promise<void> = async () => {}): void {
+export function serve(handlers: Record<string, (msg: any) => Promise<object | void> | object | void>, onStop: () => Promise<void> = async () => {}): void {
   if (!process.send) throw new Error('this file is a bench child: start it through npm run bench');
   let stopping = false;
   const stop = async () => {
@@ -31,7 +32,7 @@ export function serve(handlers: Record<string, (msg: any) => Promise<Message | v
     if (!handler) return send({ type: 'error', message: `unknown request ${msg.type}` });
     try {
       const out = await handler(msg);
-      if (out) send(out);
+      if (out) send(out as Message);
     } catch (e) {
       send({ type: 'error', message: e instanceof Error ? e.stack ?? e.message : String(e) });
     }

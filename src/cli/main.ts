@@ -9,11 +9,13 @@ import { loadSettings, SettingError } from '../config/settings.ts';
 import { listOutbox } from '../mail/mailer.ts';
 import { join } from 'node:path';
 import { createUser } from '../services/accounts.ts';
+import { auditCommand, rotateKeyCommand, SECURITY_USAGE } from './security.ts';
 
 const USAGE = `usage:
   twofold user add <username> --password <pw> --email <address> [--name <name>] [--verified] [--admin] [--email-2fa]
   twofold user list
   twofold mail [--last]          list the outbox, or print the newest message
+${SECURITY_USAGE}
 Settings come from the same environment as the server (TWOFOLD_DATA_DIR, DATABASE_URL, ...).`;
 
 class UsageError extends Error {}
@@ -80,6 +82,8 @@ async function main(argv: string[]) {
   if (command === 'user' && sub === 'add') return userAdd(rest);
   if (command === 'user' && sub === 'list') return userList();
   if (command === 'mail') return mail(argv.slice(1));
+  if (command === 'audit') return auditCommand(argv.slice(1), { withApp, usage: (m) => new UsageError(m) });
+  if (command === 'rotate-key') return rotateKeyCommand(argv.slice(1));
   if (command === undefined || command === 'help' || command === '--help') return console.log(USAGE);
   throw new UsageError(`unknown command: ${argv.join(' ')}`);
 }

@@ -25,6 +25,9 @@ export const errorCatalogue = {
   'not-authorized': { reason: 'Not authorized', status: 401 },
   'unauthorized': { reason: 'You must be logged in to do this.', status: 401 },
   'login-failed': { reason: 'Incorrect credentials', status: 401 },
+  // Rocket.Chat's codes and texts for its failed-login blocks; its clients show them as such.
+  'error-login-blocked-for-ip': { reason: 'Login has been temporarily blocked For IP', status: 401 },
+  'error-login-blocked-for-user': { reason: 'Login has been temporarily blocked For User', status: 401 },
   'error-not-allowed': { reason: 'Not allowed', status: 403 },
   'error-action-not-allowed': { reason: 'Action not allowed', status: 403 },
   'error-room-not-found': { reason: 'Room not found', status: 400 },
@@ -43,6 +46,13 @@ export const errorCatalogue = {
 
 export type ErrorCode = keyof typeof errorCatalogue;
 
+export interface RateLimitInfo {
+  limit: number;
+  remaining: number;
+  resetAt: number;
+  retryAfter: number;
+}
+
 export class TwofoldError extends Error {
   readonly reason: string;
   status: number;
@@ -57,6 +67,17 @@ export class TwofoldError extends Error {
     this.name = 'TwofoldError';
     this.reason = text;
     this.status = entry.status;
+  }
+
+  /**
+   * Set on limit errors: REST sends X-RateLimit-Limit/-Remaining/-Reset (reset in epoch ms,
+   * as Rocket.Chat) and Retry-After (seconds).
+   */
+  rateLimit?: RateLimitInfo;
+
+  withRateLimit(rateLimit: RateLimitInfo): this {
+    this.rateLimit = rateLimit;
+    return this;
   }
 
   /** The same error with another HTTP status (e.g. 401 for a missing login). */

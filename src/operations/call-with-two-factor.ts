@@ -9,12 +9,17 @@ import * as s from './schemas.ts';
 const NOT_DISPATCHABLE = new Set(['login', 'callWithTwoFactorRequired']);
 
 /** Maps positional DDP params onto an operation's input, as its binding says. */
-export const ddpInput = (op: Operation, params: unknown[]) => (op.ddp?.params ? op.ddp.params(params) : params[0]);
+export function ddpInput(op: Operation, params: unknown[]): unknown {
+  if (op.ddp?.params) return op.ddp.params(params);
+  // Methods without a mapping take at most one parameter; more is a mistake worth reporting.
+  if (params.length > 1) throw new TwofoldError('error-invalid-params', { received: params.length }, `Expected at most 1 parameter, got ${params.length}`);
+  return params[0];
+}
 
 /**
  * The seeds' `callWithTwoFactorRequired({code, ddpMethod, method, params})`: the code is
- * checked as the target would check it (and checked even where the target would not ask),
- * then the target runs with `params`.
+ * checked for the target (even where the target would not ask, and never skipped for a
+ * remembered success), then the target runs with `params`.
  */
 export function callWithTwoFactorOperation(registry: Registry) {
   return defineOperation({

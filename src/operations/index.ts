@@ -1,6 +1,8 @@
 import { accountOperations } from './account.ts';
+import { audit2faOperation } from './audit.ts';
 import { callWithTwoFactorOperation } from './call-with-two-factor.ts';
 import { messageOperations } from './messages.ts';
+import { personalTokenOperations } from './personal-tokens.ts';
 import { Registry } from './registry.ts';
 import { loginOperation, logoutOperation, meOperation } from './session.ts';
 import { totpOperations } from './totp.ts';
@@ -12,8 +14,10 @@ export function buildRegistry(): Registry {
   registry.add(loginOperation, logoutOperation, meOperation);
   registry.add(...accountOperations);
   registry.add(...twoFactorEmailOperations);
+  registry.add(...personalTokenOperations);
   registry.add(...totpOperations);
   registry.add(...messageOperations);
+  registry.add(audit2faOperation);
   registry.add(callWithTwoFactorOperation(registry));
   return registry;
 }

@@ -15,24 +15,33 @@ export function policyOf<I>(op: Operation<I>, ctx: OperationContext, input: I): 
 }
 
 /** Turns schema failures into the protocol's codes: a missing field is `error-parameter-required`. */
-export function inputError(issues: z.core.$ZodIssue[]): TwofoldError {
+export function inputError(issues: z.core.$ZodIssue[], raw?: unknown): TwofoldError {
   const first = issues[0];
   const path = first?.path.map(String).join('.') || 'input';
   const shown = issues.slice(0, 5).map((i) => ({ path: i.path.map(String).join('.'), problem: i.message }));
-  if (first?.code === 'invalid_type' && /received undefined/.test(first.message)) {
+  // An enum's issue does not say the value was missing; the input does.
+  const absentEnum = first?.code === 'invalid_value' && first.path.length > 0 && valueAt(raw, first.path) === undefined;
+  if ((first?.code === 'invalid_type' && /received undefined/.test(first.message)) || absentEnum) {
     return new TwofoldError('error-parameter-required', { param: path, issues: shown }, `${path} is required`);
   }
   return new TwofoldError('error-invalid-params', { issues: shown }, `Invalid parameter ${path}: ${first?.message ?? 'invalid'}`);
 }
 
+const valueAt = (v: unknown, path: PropertyKey[]) =>
+  path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), v);
+
 export function parseInput<I>(op: Operation<I>, raw: unknown): I {
   const parsed = op.input.safeParse(raw);
-  if (!parsed.success) throw inputError(parsed.error.issues);
+  if (!parsed.success) throw inputError(parsed.error.issues, raw);
   return parsed.data;
 }
 
 export interface InvokeOptions {
-  /** callWithTwoFactorRequired: the code is checked even where the operation would not ask. */
+  /**
+   * callWithTwoFactorRequired: the code it carries is always checked, even where the operation
+   * would not ask, and a remembered success neither skips the check nor comes from it (as in
+   * Rocket.Chat, whose wrapper checks without the connection).
+   */
   forceSecondFactor?: boolean;
 }
 
@@ -46,7 +55,7 @@ export async function invoke<I, O>(op: Operation<I, O>, ctx: OperationContext, r
   const input = parseInput(op, raw);
 
   let policy = policyOf(op, ctx, input);
-  if (opts.forceSecondFactor && policy === 'none') policy = 'ask';
+  if (opts.forceSecondFactor) policy = 'always';
   if (policy !== 'none') {
     if (!ctx.user) throw new TwofoldError('error-invalid-user');
     // Rocket.Chat lets a personal access token created with bypassTwoFactor skip the check.
@@ -59,6 +68,7 @@ export async function invoke<I, O>(op: Operation<I, O>, ctx: OperationContext, r
         method: ctx.twoFactor.method,
         token: ctx.token,
         fingerprint: clientFingerprint(ctx),
+        client: { transport: ctx.transport, address: ctx.clientAddress },
         requireSecondFactor: op.requireSecondFactor,
       });
     }

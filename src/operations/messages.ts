@@ -29,9 +29,10 @@ const emptyObject = z.object({}).strict().optional();
  * Rocket.Chat clients pass a whole message record to pin/unpin/delete; only its ids matter,
  * so the rest of the record is dropped here rather than refused.
  */
-function messageRef(params: unknown[], names: readonly string[]): Record<string, unknown> {
+function messageRef(params: unknown[], names: readonly string[]): unknown {
   const { message, ...rest } = positional(names, params);
-  if (!isPlainObject(message)) throw new TwofoldError('error-invalid-params', undefined, 'The first parameter must be a message object with an _id');
+  // Anything but an object is left for the schema to refuse, after the login check.
+  if (!isPlainObject(message)) return message === undefined ? rest : message;
   return { ...rest, _id: message._id, ...(message.rid !== undefined ? { rid: message.rid } : {}) };
 }
 
@@ -153,7 +154,7 @@ export const updateMessageOperation = defineOperation({
     name: 'updateMessage',
     params: (p) => {
       const { message, previewUrls: urls } = positional(['message', 'previewUrls'], p);
-      if (!isPlainObject(message)) throw new TwofoldError('error-invalid-params', undefined, 'The first parameter must be a message object {_id, rid, msg}');
+      if (!isPlainObject(message)) return message === undefined ? {} : message;
       return urls === undefined ? message : { ...message, previewUrls: urls };
     },
   },

@@ -44,7 +44,7 @@ export const generatePersonalAccessTokenOperation = defineOperation({
   twoFactor: 'ask',
   input: z.object({ tokenName, bypassTwoFactor: z.boolean().optional() }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.generatePersonalAccessToken' },
-  ddp: { name: 'personalAccessTokens:generateToken', reply: (r) => r.token },
+  ddp: { name: 'personalAccessTokens:generateToken', reply: (r: { token: string }) => r.token },
   async handler(ctx, input): Promise<{ token: string }> {
     const user = ctx.user!;
     if (await findPersonalToken(ctx.app, user, input.tokenName)) throw new TwofoldError('error-token-already-exists');
@@ -60,7 +60,7 @@ export const regeneratePersonalAccessTokenOperation = defineOperation({
   twoFactor: 'ask',
   input: z.object({ tokenName }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.regeneratePersonalAccessToken' },
-  ddp: { name: 'personalAccessTokens:regenerateToken', reply: (r) => r.token },
+  ddp: { name: 'personalAccessTokens:regenerateToken', reply: (r: { token: string }) => r.token },
   async handler(ctx, input): Promise<{ token: string }> {
     const user = ctx.user!;
     const existing = await findPersonalToken(ctx.app, user, input.tokenName);

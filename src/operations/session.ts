@@ -4,6 +4,8 @@ import { publicUser, type User } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { checkSecondFactor } from '../core/twofactor/engine.ts';
 import { authenticateToken, issueLoginToken } from '../services/accounts.ts';
+import { clientOf, recordAudit } from '../services/audit.ts';
+import { beginLoginAttempt, loginKeyOf } from '../services/limits.ts';
 import { digestPassword } from '../services/passwords.ts';
 import { defineOperation, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
@@ -54,6 +56,8 @@ function normalize(input: LoginInput): { resume: string } | { who: Who; digest: 
   return { who, digest: digest.toLowerCase(), code: input.code };
 }
 
+const nameOf = (who: Who) => ('id' in who ? who.id : 'email' in who ? who.email : who.username);
+
 async function findUser(app: App, who: Who): Promise<User | null> {
   if ('id' in who) return app.store.users.byId(who.id);
   if ('email' in who) return app.store.users.byEmail(who.email);
@@ -84,11 +88,17 @@ async function login(ctx: OperationContext, input: LoginInput): Promise<LoginRes
     return { user: found.user, me: publicUser(found.user, app.settings), token: req.resume, tokenExpires: new Date(found.token.expiresAt ?? 8.64e15), type: 'resume' };
   }
   const user = await findUser(app, req.who);
+  const attempt = await beginLoginAttempt(app, loginKeyOf(user?.id, nameOf(req.who)), clientOf(ctx), user?.id ?? null);
   const ok = await app.passwords.verify(user?.passwordHash ?? await decoy(app), req.digest);
-  if (!user || !user.passwordHash || !user.active || !ok) throw new TwofoldError('login-failed');
-  await checkSecondFactor(app.twoFactor, {
-    user, policy: 'always', purpose: 'login', code: req.code ?? ctx.twoFactor.code, method: ctx.twoFactor.method,
+  if (!user || !user.passwordHash || !user.active || !ok) {
+    await recordAudit(ctx, { event: 'login-failure', userId: user?.id ?? null, details: { reason: !user ? 'unknown-user' : !ok ? 'password' : 'inactive' } });
+    throw new TwofoldError('login-failed');
+  }
+  await attempt.succeeded();
+  const outcome = await checkSecondFactor(app.twoFactor, {
+    user, policy: 'always', purpose: 'login', code: req.code ?? ctx.twoFactor.code, method: ctx.twoFactor.method, client: clientOf(ctx),
   });
+  await recordAudit(ctx, { event: 'login-success', userId: user.id, method: outcome.passed === 'verified' ? outcome.method : undefined });
   const issued = await issueLoginToken(app, user);
   ctx.session.loggedIn(user, issued.tokenHash);
   return { user, me: publicUser(user, app.settings), token: issued.token, tokenExpires: new Date(issued.expiresAt), type: 'password' };
@@ -97,7 +107,7 @@ async function login(ctx: OperationContext, input: LoginInput): Promise<LoginRes
 /** REST login errors have their own shape (spec §1): 401 with `status: "error"`. */
 function loginErrorReply(e: TwofoldError) {
   if (e.code === 'login-failed') return { status: 401, body: { status: 'error', error: 'Unauthorized', message: 'Unauthorized' } };
-  if (e.code.startsWith('totp-')) {
+  if (e.code.startsWith('totp-') || e.code.startsWith('error-login-blocked-')) {
     return { status: 401, body: { success: false, status: 'error', error: e.code, details: e.details, message: e.reason } };
   }
   return undefined;

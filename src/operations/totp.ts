@@ -6,7 +6,8 @@ import { isTwofoldError, restErrorBody, TwofoldError } from '../core/errors.ts';
 import { hashBackupCode, newBackupCodes } from '../core/twofactor/backup-codes.ts';
 import { checkAuthenticatorCode, MAX_CODE_LENGTH } from '../core/twofactor/engine.ts';
 import { matchTotpStep, newTotpSecret, otpauthUrl } from '../core/twofactor/totp.ts';
-import { defineOperation } from './registry.ts';
+import { clientOf, recordAudit } from '../services/audit.ts';
+import { defineOperation, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
 
 // The authenticator app (spec §3.7): enrolment in two steps, backup codes, turning it off,
@@ -14,10 +15,12 @@ import * as s from './schemas.ts';
 // their argument; that argument is the check for disable and regenerateCodes (see
 // checkAuthenticatorCode), so their `twoFactor` field is 'none' and nothing is asked twice.
 
-const authenticatorCode = z.union([
+// Some clients send the digits as a JSON number. A preprocess rather than a union keeps a
+// missing code reported as `error-parameter-required`.
+const authenticatorCode = z.preprocess(
+  (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v),
   z.string().min(1).max(MAX_CODE_LENGTH),
-  z.number().int().nonnegative().max(99_999_999),
-]).transform(String);
+);
 const codeInput = z.object({ code: authenticatorCode }).strict();
 const codeParam = (p: unknown[]) => ({ code: p[0] });
 
@@ -31,9 +34,9 @@ function freshCodes(app: App, user: User): { codes: string[]; hashes: string[] }
 /** A wrong or missing code: Rocket.Chat answers these calls with a falsy result, not an error. */
 type Refusal = { refused: TwofoldError };
 
-async function refusalOf(app: App, user: User, code: string): Promise<Refusal | null> {
+async function refusalOf(ctx: OperationContext, code: string): Promise<Refusal | null> {
   try {
-    await checkAuthenticatorCode(app.twoFactor, user, code);
+    await checkAuthenticatorCode(ctx.app.twoFactor, ctx.user!, code, clientOf(ctx));
     return null;
   } catch (e) {
     // Too many failures stays an error: the client must learn it has to wait.
@@ -86,12 +89,17 @@ export const validateTotpOperation = defineOperation({
     const pending = user.totpPendingSecret;
     if (user.totpEnabled || pending === null) throw invalidTotp();
     const step = matchTotpStep(app.keys.decrypt(pending), code, app.clock.now(), app.settings.totpMaxDelta);
+    if (step === null) throw invalidTotp();
     // The enrolment code is a TOTP code like any other: its step is accepted once (spec §3.6).
-    if (step === null || !await app.store.twoFactor.acceptTotpStep(user.id, step)) throw invalidTotp();
+    if (!await app.store.twoFactor.acceptTotpStep(user.id, step)) {
+      await recordAudit(ctx, { event: 'totp-replay', userId: user.id, method: 'totp', details: { step, enrolment: true } });
+      throw invalidTotp();
+    }
     const { codes, hashes } = freshCodes(app, user);
     if (!await app.store.twoFactor.activateTotp(user.id, pending, hashes)) throw invalidTotp();
     // Whoever else holds a session got it without this factor: they log in again.
     await app.store.tokens.removeLoginTokensOfUser(user.id, ctx.token?.tokenHash);
+    await recordAudit(ctx, { event: 'method-enabled', userId: user.id, method: 'totp' });
     return { codes };
   },
 });
@@ -109,9 +117,10 @@ export const disableTotpOperation = defineOperation({
     const { app } = ctx;
     const user = ctx.user!;
     if (!user.totpEnabled) throw invalidTotp();
-    const refusal = await refusalOf(app, user, code);
+    const refusal = await refusalOf(ctx, code);
     if (refusal) return refusal;
     await app.store.twoFactor.turnOffTotp(user.id);
+    await recordAudit(ctx, { event: 'method-disabled', userId: user.id, method: 'totp' });
     return { disabled: true };
   },
 });
@@ -129,10 +138,11 @@ export const regenerateCodesOperation = defineOperation({
     const { app } = ctx;
     const user = ctx.user!;
     if (!user.totpEnabled) throw invalidTotp();
-    const refusal = await refusalOf(app, user, code);
+    const refusal = await refusalOf(ctx, code);
     if (refusal) return refusal;
     const { codes, hashes } = freshCodes(app, user);
     await app.store.twoFactor.replaceBackupCodes(user.id, hashes);
+    await recordAudit(ctx, { event: 'backup-codes-regenerated', userId: user.id, method: 'totp' });
     return { codes };
   },
 });
@@ -171,7 +181,10 @@ export const resetTotpOperation = defineOperation({
     const target = userId !== undefined ? await app.store.users.byId(userId) : await app.store.users.byUsername(username!);
     if (!target) throw new TwofoldError('error-invalid-user-id');
     // The sessions of someone whose factor was reset were vouched for by that factor.
-    if (await app.store.twoFactor.turnOffTotp(target.id)) await app.store.tokens.removeLoginTokensOfUser(target.id);
+    if (await app.store.twoFactor.turnOffTotp(target.id)) {
+      await app.store.tokens.removeLoginTokensOfUser(target.id);
+      await recordAudit(ctx, { event: 'method-disabled', userId: target.id, method: 'totp', details: { resetBy: ctx.user!.id } });
+    }
     return true;
   },
 });

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { maskEmail, verifiedEmails } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { isEmailEnabled, sendNewEmailCode } from '../core/twofactor/email-codes.ts';
+import { forClient } from '../core/twofactor/events.ts';
+import { clientOf, recordAudit } from '../services/audit.ts';
 import { defineOperation } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -13,7 +15,10 @@ export const sendEmailCodeOperation = defineOperation({
   summary: 'Mail a new code to the verified addresses of a user (no login needed); returns where it went.',
   auth: 'optional',
   twoFactor: 'none',
-  input: z.object({ emailOrUsername: s.emailOrUsername }).strict(),
+  // No body, or an empty name, is a missing parameter as in Rocket.Chat (error-parameter-required).
+  input: z.preprocess((v) => (v === undefined ? {} : v), z.object({
+    emailOrUsername: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), s.emailOrUsername),
+  }).strict()),
   rest: { method: 'POST', path: '/api/v1/users.2fa.sendEmailCode', reply: (emails) => ({ body: { emails, success: true } }) },
   ddp: { name: 'sendEmailCode', params: (p) => ({ emailOrUsername: p[0] }) },
   async handler(ctx, { emailOrUsername }): Promise<string[]> {
@@ -24,7 +29,7 @@ export const sendEmailCodeOperation = defineOperation({
       throw new TwofoldError('error-invalid-user', undefined, 'Invalid user');
     }
     if (!isEmailEnabled(user, app.settings)) return [];
-    const { addresses } = await sendNewEmailCode(app.twoFactor, user);
+    const { addresses } = await sendNewEmailCode(forClient(app.twoFactor, clientOf(ctx)), user);
     // Only the user themself may see their addresses whole (spec §4).
     return ctx.user?.id === user.id ? addresses : addresses.map(maskEmail);
   },
@@ -45,6 +50,7 @@ export const enableEmailOperation = defineOperation({
       throw new TwofoldError('error-invalid-user', undefined, 'A verified email is required to enable email two-factor authentication');
     }
     await ctx.app.store.users.update(user.id, { email2faEnabled: true });
+    await recordAudit(ctx, { event: 'method-enabled', userId: user.id, method: 'email' });
     return true;
   },
 });
@@ -61,6 +67,7 @@ export const disableEmailOperation = defineOperation({
   async handler(ctx): Promise<true> {
     await ctx.app.store.users.update(ctx.user!.id, { email2faEnabled: false });
     await ctx.app.store.twoFactor.dropEmailCodes(ctx.user!.id);
+    await recordAudit(ctx, { event: 'method-disabled', userId: ctx.user!.id, method: 'email' });
     return true;
   },
 });

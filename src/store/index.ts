@@ -1,4 +1,6 @@
+import { AuditStore } from './audit.ts';
 import { openDatabase, type OpenDatabase } from './database.ts';
+import { RateLimitStore } from './limits.ts';
 import { MessageStore } from './messages.ts';
 import { TokenStore } from './tokens.ts';
 import { SqlTwoFactorStore } from './twofactor.ts';
@@ -10,11 +12,14 @@ export interface Store extends OpenDatabase {
   tokens: TokenStore;
   twoFactor: SqlTwoFactorStore;
   messages: MessageStore;
+  limits: RateLimitStore;
+  audit: AuditStore;
 }
 
 export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
   const opened = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
   const users = new UserStore(opened.db);
   const tokens = new TokenStore(opened.db);
-  return { ...opened, users, tokens, twoFactor: new SqlTwoFactorStore(opened.db, users, tokens), messages: new MessageStore(opened.db) };
+  return { ...opened, users, tokens, twoFactor: new SqlTwoFactorStore(opened.db, users, tokens), messages: new MessageStore(opened.db),
+    limits: new RateLimitStore(opened.db), audit: new AuditStore(opened.db) };
 }

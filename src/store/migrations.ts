@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
 
 // Migrations are code, listed in order; they run on every start and are idempotent by
 // Kysely's bookkeeping table (with a lock, so several instances may start at once).
@@ -102,6 +102,35 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('login_tokens').addColumn('last_token_part', 'text').execute();
       // One name per user decides racing creations; login tokens have no name (NULLs are distinct).
       await db.schema.createIndex('login_tokens_user_name').on('login_tokens').columns(['user_id', 'name']).unique().execute();
+    },
+  },
+  '0003_limits_audit': {
+    async up(db: Kysely<any>) {
+      // One row per limited thing (a user's code mails, an address's wrong passwords): the
+      // times of its recent hits as a JSON array. The row is also the lock that makes
+      // check-and-count atomic across instances (spec §3.6).
+      await db.schema.createTable('rate_limits')
+        .addColumn('bucket', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('hits', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rate_limits_pk', ['bucket', 'key'])
+        .execute();
+      await db.schema.createIndex('rate_limits_expires').on('rate_limits').column('expires_at').execute();
+      // No foreign key to users: the trail outlives a deleted account.
+      // A database-assigned sequence keeps events of one millisecond in the order they happened.
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+      await db.schema.createTable('audit_events')
+        .addColumn('seq', postgres ? 'bigserial' : 'integer', (c) => (postgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('method', 'text')
+        .addColumn('transport', 'text', (c) => c.notNull())
+        .addColumn('client_address', 'text', (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_events_user').on('audit_events').columns(['user_id', 'seq']).execute();
     },
   },
 };

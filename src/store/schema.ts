@@ -1,6 +1,8 @@
 // Row types of the query layer. Times are epoch milliseconds (BIGINT); flags are 0/1
 // integers so that SQLite and PostgreSQL return the same values.
 
+import type { Generated } from 'kysely';
+
 export interface UsersTable {
   id: string;
   username: string;
@@ -93,7 +95,27 @@ export interface MessagesTable {
   pinned_by: string | null;
 }
 
+export interface RateLimitsTable {
+  bucket: string; // 'send-code-user' | 'send-code-address' | 'login-user' | 'login-address'
+  key: string; // user id, client address, or a hash of an unknown login name
+  hits: string; // JSON array of epoch ms, oldest first
+  expires_at: number; // after this the row holds nothing that counts
+}
+
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  at: number;
+  event: string;
+  user_id: string | null;
+  method: string | null;
+  transport: string; // 'rest' | 'ddp' | 'cli'
+  client_address: string;
+  details: string; // JSON object of non-secret facts
+}
+
 export interface Database {
+  rate_limits: RateLimitsTable;
+  audit_events: AuditEventsTable;
   users: UsersTable;
   user_emails: UserEmailsTable;
   login_tokens: LoginTokensTable;

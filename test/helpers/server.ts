@@ -32,6 +32,12 @@ export interface TestServerOptions {
   logLines?: string[];
 }
 
+/** Send and login limits high enough never to get in the way of a test that is not about them. */
+export const relaxedLimits: Partial<Settings> = {
+  sendCodeUserInterval: 0, sendCodeUserPerHour: 10_000, sendCodeAddressPerHour: 100_000,
+  loginFailuresPerUser: 10_000, loginFailuresPerAddress: 100_000,
+};
+
 /**
  * A real server on 127.0.0.1 with a free port, a fresh data dir (and a fresh PostgreSQL
  * database for 'postgres'), sending mail over SMTP to a MailCatcher in this process.
@@ -45,6 +51,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     port: 0, host: '127.0.0.1', dataDir, smtpUrl: mail.url, databaseUrl: pgdb?.url, logLevel: 'silent',
     // Cheap hashes keep the suite fast; the production defaults are tested in their own test.
     argon2MemoryKib: 1024, argon2Iterations: 1,
+    // Tests ask for codes and mistype passwords often; test/limits.test.ts sets the production limits.
+    ...relaxedLimits,
     ...opts.settings,
   });
   const server = await startServer(settings, {

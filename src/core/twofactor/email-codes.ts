@@ -1,6 +1,7 @@
 import { verifiedEmails, type User } from '../accounts.ts';
 import { newId, newSixDigitCode } from '../random.ts';
 import { constantTimeEqual } from '../secrets.ts';
+import { emitEvent } from './events.ts';
 import type { TwoFactorDeps, TwoFactorSettings } from './types.ts';
 
 export const isEmailEnabled = (user: User, s: TwoFactorSettings) =>
@@ -11,8 +12,12 @@ export const normalizeEmailCode = (code: string) => code.replace(/\D/g, '');
 
 export const formatEmailCode = (code: string) => `${code.slice(0, 3)}-${code.slice(3)}`;
 
-/** Creates, stores (keyed hash only) and mails a fresh code; returns where it went. */
+/**
+ * Creates, stores (keyed hash only) and mails a fresh code; returns where it went.
+ * Over the send limits (spec §3.6) it throws `error-too-many-requests` and mails nothing.
+ */
 export async function sendNewEmailCode(deps: TwoFactorDeps, user: User): Promise<{ addresses: string[]; expiresAt: number }> {
+  await deps.limits?.takeCodeSend(user.id, deps.client);
   const addresses = verifiedEmails(user);
   const now = deps.clock.now();
   const code = newSixDigitCode(deps.random);
@@ -21,6 +26,7 @@ export async function sendNewEmailCode(deps: TwoFactorDeps, user: User): Promise
     id: newId(deps.random), codeHash: deps.keys.hashCode(user.id, code), createdAt: now, expiresAt,
   }, deps.settings.emailCodeMaxLive, now);
   await deps.sendCodeMail(user, addresses, code, expiresAt);
+  await emitEvent(deps, { event: 'code-sent', userId: user.id, method: 'email', details: { addresses: addresses.length } });
   return { addresses, expiresAt };
 }
 

@@ -8,6 +8,7 @@ import { newId } from '../random.ts';
 import { constantTimeEqual } from '../secrets.ts';
 import { isBackupCodeShape, verifyBackupCode } from './backup-codes.ts';
 import { isEmailEnabled, prepareEmailChallenge, verifyEmailCode } from './email-codes.ts';
+import { emitEvent, forClient } from './events.ts';
 import { verifyPasswordCode } from './password-fallback.ts';
 import { isTotpEnabled, verifyTotpCode } from './totp.ts';
 import type { CallerToken, CheckOutcome, CheckRequest, MethodName, TwoFactorDeps, TwoFactorSettings } from './types.ts';
@@ -47,11 +48,10 @@ export function selectMethod(user: User, req: Pick<CheckRequest, 'method' | 'pur
 }
 
 async function challengeDetails(deps: TwoFactorDeps, user: User, method: MethodName, available: string[], send: boolean) {
-  const details: Record<string, unknown> = { method, codeGenerated: false, availableMethods: available };
-  if (method === 'email') {
-    Object.assign(details, await prepareEmailChallenge(deps, user, send && isEmailEnabled(user, deps.settings)));
-  }
-  return details;
+  if (method !== 'email') return { method, codeGenerated: false, availableMethods: available };
+  const { emailOrUsername, ...email } = await prepareEmailChallenge(deps, user, send && isEmailEnabled(user, deps.settings));
+  // In the seeds' key order (method, codeGenerated, codeCount, codeExpires, availableMethods).
+  return { method, ...email, availableMethods: available, emailOrUsername };
 }
 
 async function verifyCode(deps: TwoFactorDeps, user: User, method: MethodName, code: string): Promise<boolean> {
@@ -73,6 +73,7 @@ async function verifyCode(deps: TwoFactorDeps, user: User, method: MethodName, c
  * details the protocol defines (spec §3.3).
  */
 export async function checkSecondFactor(deps: TwoFactorDeps, req: CheckRequest): Promise<CheckOutcome> {
+  deps = forClient(deps, req.client);
   const s = deps.settings;
   const now = deps.clock.now();
   if (!s.twoFactorEnabled) return { passed: 'off' };
@@ -102,15 +103,21 @@ async function verifyWithinLimits(deps: TwoFactorDeps, user: User, method: Metho
   const s = deps.settings;
   const now = deps.clock.now();
   if (await deps.store.countFailures(user.id, now - s.failureWindow * 1000) >= s.failureLimit) {
+    await emitEvent(deps, { event: 'lockout', userId: user.id, method, details: { reason: 'failure-window' } });
     throw new TwofoldError('totp-max-attempts', await challengeDetails(deps, user, method, available, false));
   }
   const ok = code.length <= MAX_CODE_LENGTH && await verifyCode(deps, user, method, code);
   if (!ok) {
     await deps.store.recordFailure(user.id, method, now, newId(deps.random));
+    await emitEvent(deps, { event: '2fa-failure', userId: user.id, method, details: codeKind(method, code) });
     if (method === 'email') await enforceEmailAttemptLimit(deps, user, method, available);
     throw new TwofoldError('totp-invalid', await challengeDetails(deps, user, method, available, false));
   }
+  await emitEvent(deps, { event: '2fa-success', userId: user.id, method, details: codeKind(method, code) });
 }
+
+/** For the audit trail: which kind of code it was, never the code. */
+const codeKind = (method: MethodName, code: string) => (method === 'totp' && isBackupCodeShape(code) ? { backupCode: true } : undefined);
 
 /**
  * The authenticator's own calls (turn it off, new backup codes) take its code as their
@@ -118,7 +125,8 @@ async function verifyWithinLimits(deps: TwoFactorDeps, user: User, method: Metho
  * being changed, so it is checked even with 2FA switched off globally, and never
  * remembered; the failure budget and the replay guard are the same as for every check.
  */
-export async function checkAuthenticatorCode(deps: TwoFactorDeps, user: User, code: string): Promise<void> {
+export async function checkAuthenticatorCode(deps: TwoFactorDeps, user: User, code: string, client?: CheckRequest['client']): Promise<void> {
+  deps = forClient(deps, client);
   const available = availableMethods(user, deps.settings);
   if (code === '') throw new TwofoldError('totp-required', await challengeDetails(deps, user, 'totp', available, false));
   await verifyWithinLimits(deps, user, 'totp', available, code);
@@ -130,6 +138,7 @@ async function enforceEmailAttemptLimit(deps: TwoFactorDeps, user: User, method:
   const since = live[0]?.createdAt ?? deps.clock.now() - deps.settings.failureWindow * 1000;
   if (await deps.store.countFailures(user.id, since, 'email') >= deps.settings.emailCodeMaxAttempts) {
     await deps.store.dropEmailCodes(user.id);
+    await emitEvent(deps, { event: 'lockout', userId: user.id, method, details: { reason: 'email-attempts' } });
     throw new TwofoldError('totp-max-attempts', await challengeDetails(deps, user, method, available, false));
   }
 }

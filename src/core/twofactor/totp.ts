@@ -2,6 +2,7 @@ import { HOTP, Secret, URI, TOTP } from 'otpauth';
 import type { User } from '../accounts.ts';
 import type { Random } from '../random.ts';
 import { constantTimeEqual } from '../secrets.ts';
+import { emitEvent } from './events.ts';
 import type { TwoFactorDeps, TwoFactorSettings } from './types.ts';
 
 // RFC 6238 defaults, the only ones common authenticator apps all support.
@@ -42,5 +43,8 @@ export function matchTotpStep(secretBase32: string, code: string, nowMs: number,
 export async function verifyTotpCode(deps: TwoFactorDeps, user: User, sealedSecret: string, code: string): Promise<boolean> {
   const step = matchTotpStep(deps.keys.decrypt(sealedSecret), code, deps.clock.now(), deps.settings.totpMaxDelta);
   if (step === null) return false;
-  return deps.store.acceptTotpStep(user.id, step);
+  const accepted = await deps.store.acceptTotpStep(user.id, step);
+  // A right code for a step already used: someone else may have seen it (RFC 6238 §5.2).
+  if (!accepted) await emitEvent(deps, { event: 'totp-replay', userId: user.id, method: 'totp', details: { step } });
+  return accepted;
 }

@@ -1,4 +1,5 @@
 import type { User } from '../accounts.ts';
+import type { AuditEvent, ClientInfo } from '../audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Random } from '../random.ts';
 import type { ServerKeys } from '../secrets.ts';
@@ -55,6 +56,17 @@ export interface TwoFactorDeps {
   sendCodeMail(user: User, addresses: string[], code: string, expiresAt: number): Promise<void>;
   /** Checks a SHA-256 digest against the stored slow hash, off the event loop. */
   verifyPassword(passwordHash: string, digest: string): Promise<boolean>;
+  /** Shared send limits (spec §3.6), kept in the database; absent only in unit tests. */
+  limits?: TwoFactorLimits;
+  /** Appends to the audit trail; absent only in unit tests. */
+  audit?(event: AuditEvent): Promise<void>;
+  /** The client of the current call (see `forClient`): for per-address limits and the audit trail. */
+  client?: ClientInfo;
+}
+
+export interface TwoFactorLimits {
+  /** Counts one email code for the user and the client address; throws `error-too-many-requests` when over a limit. */
+  takeCodeSend(userId: string, client: ClientInfo | undefined): Promise<void>;
 }
 
 /** The logged-in token a call came with, for remembering a success (spec §3.5). */
@@ -75,6 +87,8 @@ export interface CheckRequest {
   fingerprint?: string;
   /** The password fallback applies even when its setting is off. */
   requireSecondFactor?: boolean;
+  /** Transport and client address, for per-address limits and the audit trail. */
+  client?: ClientInfo;
 }
 
 export type CheckOutcome =

@@ -14,6 +14,7 @@ import { EjsonDepthError, fromEjson, toEjson } from './ejson.ts';
 export const DDP_PATH = '/websocket';
 const SUPPORTED_VERSIONS = ['1', 'pre2', 'pre1'];
 const MAX_QUEUED_METHODS = 64;
+const TWO_FACTOR_METHODS = ['email', 'totp', 'password'];
 // Subscriptions a Rocket.Chat client opens on connect that we answer as ready.
 const READY_SUBSCRIPTIONS = new Set(['meteor.loginServiceConfiguration', 'meteor_autoupdate_clientVersions']);
 
@@ -58,8 +59,11 @@ function splitTwoFactorParam(params: unknown[]): { params: unknown[]; code?: str
   if (last === null || typeof last !== 'object' || Array.isArray(last) || !('twoFactorCode' in last)) return { params };
   const { twoFactorCode, twoFactorMethod } = last as { twoFactorCode: unknown; twoFactorMethod?: unknown };
   const code = typeof twoFactorCode === 'number' ? String(twoFactorCode) : twoFactorCode;
-  if (typeof code !== 'string' || code.length > 256 || (twoFactorMethod !== undefined && (typeof twoFactorMethod !== 'string' || twoFactorMethod.length > 32))) {
-    throw new TwofoldError('error-invalid-params', undefined, 'twoFactorCode and twoFactorMethod must be strings');
+  if (typeof code !== 'string' || code.length > 256) {
+    throw new TwofoldError('error-invalid-params', undefined, 'twoFactorCode must be a string');
+  }
+  if (twoFactorMethod !== undefined && !TWO_FACTOR_METHODS.includes(twoFactorMethod as string)) {
+    throw new TwofoldError('error-invalid-params', undefined, 'twoFactorMethod must be one of email, totp, password');
   }
   return { params: params.slice(0, -1), code, method: twoFactorMethod as string | undefined };
 }
@@ -176,6 +180,12 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
         return;
       case 'method':
         return onMethod(conn, f);
+      case 'callWithTwoFactorRequired': {
+        // The seeds print the call as its own frame, payload beside `msg` and `id`; it is run
+        // exactly as the method of that name with the payload as its one parameter.
+        const { msg: _msg, id, ...payload } = f;
+        return onMethod(conn, { id, method: 'callWithTwoFactorRequired', params: [payload] });
+      }
       case 'sub': {
         if (typeof f.id !== 'string') return badFrame(conn, 'Bad request: sub needs a string id', toEjson(f));
         if (typeof f.name === 'string' && READY_SUBSCRIPTIONS.has(f.name)) return send(conn, { msg: 'ready', subs: [f.id] });

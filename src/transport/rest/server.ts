@@ -4,6 +4,7 @@ import { restErrorBody, TwofoldError } from '../../core/errors.ts';
 import { invoke } from '../../operations/invoke.ts';
 import type { Operation, OperationContext, Registry } from '../../operations/registry.ts';
 import { authenticateToken } from '../../services/accounts.ts';
+import { registerWebApp } from './web.ts';
 
 const MAX_HEADER_VALUE = 256;
 
@@ -15,6 +16,14 @@ function header(req: FastifyRequest, name: string): string | undefined {
     throw new TwofoldError('error-invalid-header', { header: name }, `Invalid header ${name}`);
   }
   return v;
+}
+
+/** Rocket.Chat's rate-limit headers (reset as epoch ms), plus the standard Retry-After in seconds. */
+function setRateLimitHeaders(reply: FastifyReply, r: NonNullable<TwofoldError['rateLimit']>): void {
+  reply.header('X-RateLimit-Limit', String(r.limit));
+  reply.header('X-RateLimit-Remaining', String(r.remaining));
+  reply.header('X-RateLimit-Reset', String(r.resetAt));
+  reply.header('Retry-After', String(r.retryAfter));
 }
 
 function defaultReply(result: unknown): { status?: number; body: unknown } {
@@ -98,6 +107,7 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
       handler: (req, reply) => track(() => handle(app, op, req, reply)),
     });
   }
+  registerWebApp(fastify);
   return fastify;
 }
 
@@ -115,6 +125,7 @@ async function handle(app: App, op: Operation, req: FastifyRequest, reply: Fasti
   } catch (e) {
     const known = asTwofoldError(e);
     if (!known) throw e;
+    if (known.rateLimit) setRateLimitHeaders(reply, known.rateLimit);
     const custom = binding.errorReply?.(known);
     if (custom) return reply.code(custom.status).send(custom.body);
     return reply.code(known.status).send(restErrorBody(known));

@@ -39,6 +39,10 @@ export function describeError(e: unknown): string {
       ? `Please wait ${waitText(wait)} before asking for another code.`
       : 'Too many requests. Please wait a little and try again.';
   }
+  if (e.code === 'error-login-blocked-for-ip' || e.code === 'error-login-blocked-for-user') {
+    const wait = Number(e.details.timeToReset);
+    return `Too many failed sign-ins. Try again${Number.isFinite(wait) && wait > 0 ? ` in ${waitText(wait)}` : ' later'}.`;
+  }
   if (e.code === 'totp-max-attempts' && e.details.method === 'email') {
     return 'Too many wrong codes. Ask for a new code and use the newest email.';
   }

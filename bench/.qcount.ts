@@ -1,0 +1,35 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadSettings } from '../src/config/settings.ts';
+import { startServer } from '../src/server.ts';
+import { hotp, totpStep } from '../src/core/twofactor/totp.ts';
+import { addEmailCode, addUser, seedPool } from './lib/seed.ts';
+import pino from 'pino';
+
+const log: string[] = [];
+const orig = Database.prototype.prepare;
+(Database.prototype as any).prepare = function (sql: string) { log.push(sql); return orig.call(this, sql); };
+const dataDir = mkdtempSync(join(tmpdir(), 'q-'));
+const s = loadSettings({}, { port: 0, dataDir, secretKey: randomBytes(32).toString('base64url'), logLevel: 'silent', rememberFor: Number(process.env.REM ?? 1800) });
+const server = await startServer(s, { log: pino({ level: 'silent' }) });
+const app = server.app;
+const { user, token } = await addUser(app, 'r', { email2fa: true });
+const H = { 'content-type': 'application/json', 'user-agent': 'x', 'x-user-id': user.id, 'x-auth-token': token };
+const call = async (h: Record<string, string>, label: string) => {
+  log.length = 0;
+  const r = await fetch(`${server.url}/api/v1/users.updateOwnBasicInfo`, { method: 'POST', headers: h, body: '{"data":{}}' });
+  console.log(`--- ${label}: ${r.status}, ${log.length} statements`); for (const q of log) console.log('   ', q.slice(0, 150));
+};
+await call({ ...H, 'x-2fa-code': await addEmailCode(app, user.id), 'x-2fa-method': 'email' }, 'first, email code');
+await call(H, 'remembered');
+const [t] = await seedPool(app, 'totp', 1, 'tp');
+await call({ ...H, 'x-user-id': t!.userId, 'x-auth-token': t!.token, 'x-2fa-code': hotp(t!.secret!, totpStep(Date.now())), 'x-2fa-method': 'totp' }, 'totp');
+const [e] = await seedPool(app, 'email', 1, 'em');
+await call({ ...H, 'x-user-id': e!.userId, 'x-auth-token': e!.token, 'x-2fa-code': e!.code!, 'x-2fa-method': 'email' }, 'email');
+log.length = 0;
+const r = await fetch(`${server.url}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'r', password: 'bench password' }) });
+console.log(`--- login: ${r.status}, ${log.length} statements`); for (const q of log) console.log('   ', q.slice(0, 150));
+await server.close();

@@ -1,0 +1,102 @@
+// HTTP load from its own process: autocannon for a fixed time, after a warm-up whose
+// numbers are thrown away. With a pool, every request is made as the next user of the
+// pool with a second-factor code good for that user now (a code is never sent twice).
+import { readFileSync } from 'node:fs';
+import autocannon, { type RawRequest, type Result } from 'autocannon';
+import { hotp, totpStep } from '../../src/core/twofactor/totp.ts';
+import { send, serve } from '../lib/ipc.ts';
+
+export interface PoolUser { userId: string; token: string; secret?: string; code?: string }
+
+export interface HttpRun {
+  type: 'run';
+  url: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  connections: number;
+  seconds: number;
+  warmup: number;
+  overallRate?: number;
+  pool?: { file: string; method: 'totp' | 'email' };
+}
+
+export interface HttpResult {
+  type: 'result';
+  ok: number;
+  perSecond: number;
+  seconds: number;
+  non2xx: number;
+  errors: number;
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
+  statuses: Record<string, number>;
+  /** First bodies of non-2xx answers, to tell why. */
+  samples: string[];
+  /** The pool ran out before the time was up; the rate is over the time it lasted. */
+  exhausted: boolean;
+  poolUsed?: number;
+}
+
+async function run(spec: HttpRun): Promise<HttpResult> {
+  const pool: PoolUser[] | null = spec.pool ? JSON.parse(readFileSync(spec.pool.file, 'utf8')) : null;
+  let next = 0;
+  let overflow = 0;
+  let exhausted = false;
+  const samples: string[] = [];
+  let current: ReturnType<typeof autocannon> | null = null;
+
+  const setupRequest = pool
+    ? (req: RawRequest): RawRequest => {
+      const user = pool[next++];
+      if (!user) {
+        // Out of users: stop, and spend the requests already in the pipe on a harmless GET.
+        exhausted = true;
+        overflow++;
+        current?.stop();
+        return { ...req, method: 'GET', path: '/api/info', headers: { 'user-agent': spec.headers['user-agent'] ?? '' }, body: undefined };
+      }
+      const code = spec.pool!.method === 'totp' ? hotp(user.secret!, totpStep(Date.now())) : user.code!;
+      return {
+        ...req,
+        headers: { ...spec.headers, 'x-user-id': user.userId, 'x-auth-token': user.token, 'x-2fa-code': code, 'x-2fa-method': spec.pool!.method },
+      };
+    }
+    : undefined;
+  const onResponse = (status: number, body: string) => {
+    if ((status < 200 || status > 299) && samples.length < 3) samples.push(`${status} ${body.slice(0, 300)}`);
+  };
+
+  const once = (seconds: number): Promise<Result> => {
+    current = autocannon({
+      url: spec.url,
+      connections: spec.connections,
+      duration: seconds,
+      overallRate: spec.overallRate,
+      requests: [{ method: spec.method, path: spec.path, headers: spec.headers, body: spec.body, onResponse, ...(setupRequest ? { setupRequest } : {}) }],
+    });
+    return Promise.resolve(current);
+  };
+
+  if (spec.warmup > 0) await once(spec.warmup);
+  const warmupOverflow = overflow;
+  const r = await once(spec.seconds);
+  const statuses = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, Number((v as { count: number }).count)]));
+  const ok = Math.max(0, r['2xx'] - (overflow - warmupOverflow));
+  return {
+    type: 'result',
+    ok,
+    perSecond: ok / r.duration,
+    seconds: r.duration,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    latencyMs: { mean: r.latency.mean, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+    statuses,
+    samples,
+    exhausted,
+    poolUsed: pool ? Math.min(next, pool.length) : undefined,
+  };
+}
+
+serve({ run: (m: HttpRun) => run(m) });
+send({ type: 'ready' });

@@ -1,0 +1,195 @@
+// `npm run bench`: Twofold against the machine's own ceilings, in one run, on one machine,
+// reported as ratios so that figures from a noisy machine still compare. See BENCHMARKS.md.
+//
+//   npm run bench                      full run (a few minutes on 2 cores)
+//   npm run bench -- --smoke           tiny durations and few connections: checks it all works
+//   npm run bench -- --only rest,ddp   some phases only (rest, ddp, login, memory)
+//   npm run bench -- --profile         Twofold servers write CPU profiles to bench/results/profiles/
+//   npm run bench -- --update-doc      also put the table into BENCHMARKS.md
+//
+// Environment: BENCH_DURATION (s per measurement, default 5), BENCH_WARMUP (s, default 1),
+// BENCH_HTTP_CONNECTIONS (default 10), BENCH_IDLE_CONNECTIONS (default 10000),
+// BENCH_KEEP=1 keeps the temporary directory (server logs, databases).
+
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { App } from '../src/app.ts';
+import type { Child } from './lib/child.ts';
+import { benchDir, repoDir } from './lib/child.ts';
+import { describeMachine } from './lib/machine.ts';
+import { machineLine, table, type Measure, type Results } from './lib/report.ts';
+import { openSeeder } from './lib/seed.ts';
+import { raisedLimits, startCeiling, startTwofold, startWorker, type BenchContext, type RunningChild, type TwofoldServer } from './lib/servers.ts';
+import { ddpScenarios } from './scenarios/ddp.ts';
+import { loginScenarios } from './scenarios/login.ts';
+import { memoryScenario } from './scenarios/memory.ts';
+import { PROTECTED_PATH, restScenarios } from './scenarios/rest.ts';
+
+const PHASES = ['rest', 'ddp', 'login', 'memory'] as const;
+type Phase = (typeof PHASES)[number];
+
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'update-doc': { type: 'boolean', default: false },
+  },
+});
+
+function envNumber(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${name}=${raw}: expected a number in ${min}..${max}`);
+  return n;
+}
+
+const smoke = args.smoke === true;
+const machine = describeMachine();
+const only = new Set<Phase>(args.only ? args.only.split(',').map((p) => {
+  if (!(PHASES as readonly string[]).includes(p.trim())) throw new Error(`--only: "${p}" is not one of ${PHASES.join(', ')}`);
+  return p.trim() as Phase;
+}) : PHASES);
+const cfg = {
+  seconds: envNumber('BENCH_DURATION', smoke ? 0.5 : 5, 0.2, 120),
+  warmup: envNumber('BENCH_WARMUP', smoke ? 0.2 : 1, 0, 30),
+  httpConnections: envNumber('BENCH_HTTP_CONNECTIONS', smoke ? 4 : 10, 1, 1000),
+  ddpConnections: smoke ? [5, 20] : [50, 500],
+  idleConnections: envNumber('BENCH_IDLE_CONNECTIONS', smoke ? 200 : 10_000, 10, 100_000),
+  // Twice the hashing threads: every thread always has a login waiting for it.
+  loginConnections: 2 * machine.uvThreadpoolSize,
+  probeRate: smoke ? 20 : 50,
+  settleMs: smoke ? 200 : 2000,
+};
+
+const notes: string[] = [];
+const limit = machine.openFilesHardLimit;
+if (only.has('memory') && limit !== null && limit < cfg.idleConnections + 500) {
+  notes.push(`The open-files hard limit (${limit}) is below ${cfg.idleConnections} connections + margin; measured ${limit - 500} (raise it with ulimit -Hn as root to measure more).`);
+  cfg.idleConnections = Math.max(10, limit - 500);
+}
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const started = performance.now();
+const tmp = mkdtempSync(join(tmpdir(), 'twofold-bench-'));
+const profileDir = args.profile ? join(benchDir, 'results', 'profiles') : undefined;
+if (profileDir) mkdirSync(profileDir, { recursive: true });
+const ctx: BenchContext = { tmp, profileDir, say };
+
+say(`Twofold bench (${smoke ? 'smoke' : 'full'}): ${cfg.seconds} s per measurement after ${cfg.warmup} s warm-up`);
+say(`machine: ${machineLine(machine)}`);
+
+const running: { stop(): Promise<void> }[] = [];
+const seeders: App[] = [];
+const track = <T extends Child | RunningChild>(c: T): T => {
+  running.push('child' in c ? c.child : c);
+  return c;
+};
+async function twofoldWithSeeder(name: string, overrides: Record<string, string> = {}): Promise<{ server: TwofoldServer; seeder: App }> {
+  const server = track(await startTwofold(ctx, name, overrides));
+  const seeder = await openSeeder(server.dataDir, server.secretKey);
+  seeders.push(seeder);
+  return { server, seeder };
+}
+
+const measures: Measure[] = [];
+let failed = false;
+try {
+  const http = track(await startWorker('load-http', 'load/http.ts'));
+  const ddp = only.has('ddp') || only.has('memory') ? track(await startWorker('load-ddp', 'load/ddp.ts')) : null;
+  const main = only.has('rest') || only.has('ddp') || only.has('login') ? await twofoldWithSeeder('twofold') : null;
+
+  if (only.has('rest')) {
+    say('REST: ceiling A against (1)–(3)');
+    const a = track(await startCeiling(ctx, 'ceiling-a', 'ceilings/fastify.ts'));
+    // Every call checks its code: nothing is remembered, so no call is let through on a past check.
+    const checking = await twofoldWithSeeder('twofold-no-remember', { TWOFOLD_REMEMBER_FOR: '0' });
+    measures.push(...await restScenarios(ctx, http, { seconds: cfg.seconds, warmup: cfg.warmup, connections: cfg.httpConnections }, a, main!, checking));
+    await a.child.stop();
+    await checking.server.child.stop();
+  }
+  if (only.has('ddp')) {
+    say('DDP: ceiling B against (4)');
+    const b = track(await startCeiling(ctx, 'ceiling-b', 'ceilings/ws.ts'));
+    measures.push(...await ddpScenarios(ctx, ddp!, { seconds: cfg.seconds, warmup: cfg.warmup, connections: cfg.ddpConnections }, b, main!));
+    await b.child.stop();
+  }
+  if (only.has('login')) {
+    say('Logins: ceiling C against (5)');
+    const probe = track(await startWorker('load-probe', 'load/http.ts'));
+    measures.push(...await loginScenarios(ctx, http, probe, {
+      seconds: cfg.seconds, warmup: cfg.warmup, connections: cfg.loginConnections, probeRate: cfg.probeRate, threadpool: machine.uvThreadpoolSize,
+    }, main!));
+    await probe.stop();
+  }
+  await main?.server.child.stop();
+  if (only.has('memory')) {
+    say('Memory: ceiling B against (6)');
+    measures.push(await memoryScenario(ctx, ddp!, cfg.idleConnections, cfg.settleMs, {
+      ceilingB: async () => track(await startCeiling(ctx, 'ceiling-b-idle', 'ceilings/ws.ts')),
+      twofold: async () => track(await startTwofold(ctx, 'twofold-idle')),
+    }, notes.splice(0)));
+  }
+} catch (e) {
+  failed = true;
+  say(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  process.exitCode = 1;
+} finally {
+  await Promise.allSettled(running.map((c) => c.stop()));
+  await Promise.allSettled(seeders.map((s) => s.close()));
+  if (failed || process.env.BENCH_KEEP === '1') say(`logs and databases kept in ${tmp}`);
+  else rmSync(tmp, { recursive: true, force: true });
+}
+
+machine.loadAverage.atEnd = os.loadavg().map((n) => Math.round(n * 100) / 100);
+const results: Results = {
+  generatedAt: new Date().toISOString(),
+  mode: smoke ? 'smoke' : 'full',
+  secondsPerMeasure: cfg.seconds,
+  warmupSeconds: cfg.warmup,
+  machine,
+  setup: {
+    store: 'sqlite (the default), in a temporary directory',
+    protectedCall: `POST ${PROTECTED_PATH} {"data":{}}`,
+    httpConnections: cfg.httpConnections,
+    ddpConnections: cfg.ddpConnections,
+    idleConnections: cfg.idleConnections,
+    loginConnections: cfg.loginConnections,
+    probeRatePerSecond: cfg.probeRate,
+    logging: 'Twofold and ceilings A/B: pino at info, one line per request/method, to a log file',
+    limitsRaised: raisedLimits(),
+    phases: [...only],
+  },
+  measures,
+  totalSeconds: Math.round((performance.now() - started) / 100) / 10,
+};
+
+const allNotes = [...notes, ...measures.flatMap((m) => (m.notes ?? []).map((n) => `(${m.id}) ${n}`))];
+const report = [
+  table(measures),
+  '',
+  `Machine: ${machineLine(machine)}.`,
+  `Run: ${results.mode}, ${cfg.seconds} s per measurement after ${cfg.warmup} s warm-up, ${results.totalSeconds} s in all, ${results.generatedAt}.`,
+  ...(allNotes.length ? ['', ...allNotes.map((n) => `- ${n}`)] : []),
+].join('\n');
+console.log(report);
+
+const out = join(benchDir, 'results', smoke ? 'smoke.json' : 'latest.json');
+mkdirSync(join(benchDir, 'results'), { recursive: true });
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+say(`written to ${out}`);
+
+if (args['update-doc'] && !smoke && !failed) {
+  const doc = join(repoDir, 'BENCHMARKS.md');
+  const text = readFileSync(doc, 'utf8');
+  const start = '<!-- bench:latest:start -->';
+  const end = '<!-- bench:latest:end -->';
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`BENCHMARKS.md has no ${start} … ${end} section`);
+  writeFileSync(doc, `${text.slice(0, i + start.length)}\n${report}\n${text.slice(j)}`);
+  say('BENCHMARKS.md updated');
+}

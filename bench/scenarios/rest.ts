@@ -1,0 +1,83 @@
+// (1)–(3): one protected REST call, against ceiling A (the same request to a bare Fastify
+// route). The call is POST /api/v1/users.updateOwnBasicInfo with `{"data":{}}`: a real
+// operation whose second-factor policy is `ask`, whose handler only reads the user back,
+// so what is measured is authentication + the second-factor decision, not a write.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { App } from '../../src/app.ts';
+import type { Child } from '../lib/child.ts';
+import type { HttpResult, HttpRun } from '../load/http.ts';
+import type { Measure } from '../lib/report.ts';
+import { addEmailCode, addUser, seedPool } from '../lib/seed.ts';
+import type { BenchContext, RunningChild, TwofoldServer } from '../lib/servers.ts';
+import { ceilingSide, httpNotes, latencyText, measure, type Timing } from './common.ts';
+
+export const PROTECTED_PATH = '/api/v1/users.updateOwnBasicInfo';
+const BODY = '{"data":{}}';
+const USER_AGENT = 'twofold-bench';
+
+export interface RestOptions extends Timing {
+  connections: number;
+}
+
+async function post(base: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${base}${PROTECTED_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers }, body: BODY });
+  return { status: res.status, body: await res.text() };
+}
+
+export async function restScenarios(
+  ctx: BenchContext, load: Child, opts: RestOptions,
+  ceilingA: RunningChild, remembering: { server: TwofoldServer; seeder: App }, checking: { server: TwofoldServer; seeder: App },
+): Promise<Measure[]> {
+  // (1) A token whose second factor was checked once, then remembered for this client.
+  const { user, token } = await addUser(remembering.seeder, 'bench-remember', { email2fa: true });
+  const auth = { 'x-user-id': user.id, 'x-auth-token': token };
+  const first = await post(remembering.server.url, { ...auth, 'x-2fa-code': await addEmailCode(remembering.seeder, user.id), 'x-2fa-method': 'email' });
+  const again = await post(remembering.server.url, auth);
+  if (first.status !== 200 || again.status !== 200) {
+    throw new Error(`the remembered call does not pass: ${first.status} ${first.body.slice(0, 200)} / ${again.status} ${again.body.slice(0, 200)}`);
+  }
+
+  const base: Omit<HttpRun, 'url'> = {
+    type: 'run', method: 'POST', path: PROTECTED_PATH, body: BODY, connections: opts.connections, seconds: opts.seconds, warmup: opts.warmup,
+    headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...auth },
+  };
+  const run = (url: string, extra: Partial<HttpRun> = {}) => load.ask<HttpResult & { type: 'result' }>({ ...base, url, ...extra }, 'result');
+
+  ctx.say('  ceiling A (bare Fastify), first run');
+  const a1 = await run(ceilingA.url);
+  ctx.say('  (1) remembered token');
+  const remembered = await run(remembering.server.url);
+
+  // (2), (3): a fresh user per call, since a TOTP step and an email code are each good once.
+  // The remembered rate bounds the rate of calls that check a code, which sizes the pools.
+  const poolSize = Math.ceil(remembered.perSecond * (opts.seconds + opts.warmup) * 1.25) + 4 * opts.connections + 100;
+  ctx.say(`  seeding 2 × ${poolSize.toLocaleString('en-US')} users (TOTP, email)`);
+  const files = { totp: join(ctx.tmp, 'pool-totp.json'), email: join(ctx.tmp, 'pool-email.json') };
+  writeFileSync(files.totp, JSON.stringify(await seedPool(checking.seeder, 'totp', poolSize, 'bench-totp')));
+  writeFileSync(files.email, JSON.stringify(await seedPool(checking.seeder, 'email', poolSize, 'bench-email')));
+
+  ctx.say('  (2) a valid TOTP code on every call');
+  const totp = await run(checking.server.url, { pool: { file: files.totp, method: 'totp' } });
+  ctx.say('  (3) a valid email code on every call');
+  const email = await run(checking.server.url, { pool: { file: files.email, method: 'email' } });
+  ctx.say('  ceiling A, second run');
+  const a2 = await run(ceilingA.url);
+
+  const ceiling = { ...ceilingSide('A', [a1, a2], 'req/s') };
+  const aNotes = [...httpNotes('ceiling A run 1', a1), ...httpNotes('ceiling A run 2', a2)];
+  const row = (id: string, what: string, r: HttpResult, target: number): Measure => measure({
+    id, what,
+    twofold: { value: r.perSecond, unit: 'req/s', detail: latencyText(r.latencyMs) },
+    ceiling,
+    ratio: r.perSecond / ceiling.value,
+    target: { op: '>=', value: target, asPercent: true },
+    notes: [...httpNotes('Twofold', r), ...aNotes],
+  });
+  return [
+    row('1', 'Protected REST call, remembered token', remembered, 0.6),
+    row('2', 'Protected REST call, valid TOTP code each time', totp, 0.45),
+    row('3', 'Protected REST call, valid email code each time', email, 0.4),
+  ];
+}

@@ -1,0 +1,43 @@
+import { api, getSession, SESSION_ENDED, setSession } from './api.ts';
+import { h } from './dom.ts';
+import { loginPage } from './pages/login.ts';
+import { registerPage } from './pages/register.ts';
+import { securityPage } from './pages/security.ts';
+import { verifyEmailPage } from './pages/verify-email.ts';
+import { navigate, startRouter } from './router.ts';
+
+async function signOut(): Promise<void> {
+  try {
+    await api('POST', '/api/v1/logout');
+  } catch {
+    // Already gone on the server: forgetting it here is all that is left to do.
+  }
+  setSession(null);
+  navigate('/login', 'You are signed out.');
+}
+
+function renderNav(): void {
+  const nav = document.getElementById('nav')!;
+  const signedIn = getSession() !== null;
+  nav.replaceChildren(h('ul', {},
+    signedIn
+      ? [h('li', {}, h('a', { href: '/security', 'data-link': '' }, 'Security')),
+        h('li', {}, h('button', { type: 'button', class: 'link', onclick: () => void signOut() }, 'Sign out'))]
+      : [h('li', {}, h('a', { href: '/login', 'data-link': '' }, 'Sign in')),
+        h('li', {}, h('a', { href: '/register', 'data-link': '' }, 'Create account'))],
+  ));
+}
+
+window.addEventListener('twofold:rendered', renderNav);
+window.addEventListener(SESSION_ENDED, () => navigate('/login', 'Your session has ended. Please sign in again.'));
+
+startRouter({
+  '/': () => {
+    navigate(getSession() ? '/security' : '/login', undefined, true);
+    return h('p', {}, 'Loading…');
+  },
+  '/login': loginPage,
+  '/register': registerPage,
+  '/security': securityPage,
+  '/verify-email': verifyEmailPage,
+});

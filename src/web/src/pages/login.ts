@@ -1,0 +1,100 @@
+// Sign-in: username or email and password, then the second factor when the server asks.
+import { api, ApiError, getSession, setSession, type TwoFactorAnswer } from '../api.ts';
+import { challengeOf, codePrompt } from '../code-prompt.ts';
+import { busy, field, h, messageArea } from '../dom.ts';
+import { describeError, maskEmail } from '../messages.ts';
+import { flashMessage, navigate } from '../router.ts';
+import { sendEmailCode } from '../step-up.ts';
+
+interface LoginReply {
+  data: { userId: string; authToken: string };
+}
+
+export function loginPage(): Node {
+  if (getSession()) {
+    navigate('/security', undefined, true);
+    return h('p', {}, 'Loading…');
+  }
+  const card = h('section', { class: 'card', 'aria-labelledby': 'login-title' });
+  let flash = flashMessage();
+  let remembered = '';
+
+  function showCredentials(): void {
+    const user = h('input', { name: 'username', autocomplete: 'username', required: true, maxlength: 254, 'data-autofocus': '', autocapitalize: 'off', spellcheck: 'false' });
+    user.value = remembered;
+    const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 });
+    const error = messageArea('alert');
+    const form: HTMLFormElement = h('form', { class: 'stack', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); void signIn(); } },
+      field('Username or email', user),
+      field('Password', password),
+      error,
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Sign in')),
+    );
+    const shownFlash = flash;
+    flash = null;
+    card.replaceChildren(
+      h('h1', { id: 'login-title', tabindex: -1 }, 'Sign in'),
+      shownFlash ?? '',
+      form,
+      h('p', { class: 'hint' }, 'New here? ', h('a', { href: '/register', 'data-link': '' }, 'Create an account'), '.'),
+    );
+
+    async function signIn(): Promise<void> {
+      if (!user.value.trim() || !password.value) {
+        error.show('Type your username or email and your password.');
+        (user.value.trim() ? password : user).focus();
+        return;
+      }
+      error.show(null);
+      remembered = user.value.trim();
+      const credentials = { user: remembered, password: password.value };
+      await busy(form, async () => {
+        try {
+          await attempt(credentials);
+        } catch (e) {
+          if (e instanceof ApiError && e.code === 'totp-required') return showSecondFactor(credentials, e.details);
+          error.show(describeError(e));
+          password.value = '';
+          password.focus();
+        }
+      });
+    }
+  }
+
+  /** The password stays in this closure only while the second factor is asked for. */
+  async function attempt(credentials: { user: string; password: string }, answer?: TwoFactorAnswer): Promise<void> {
+    const body = answer?.code ? { ...credentials, code: answer.code } : credentials;
+    const reply = await api<LoginReply>('POST', '/api/v1/login', { body, auth: false, twoFactor: answer?.method ? { method: answer.method } : undefined });
+    setSession({ userId: reply.data.userId, authToken: reply.data.authToken });
+    navigate('/security', 'You are signed in.');
+  }
+
+  function showSecondFactor(credentials: { user: string; password: string }, details: Record<string, unknown>): void {
+    const prompt = codePrompt(challengeOf(details), {
+      // Before sign-in the server only tells where a new code went when asked again;
+      // until then the address the person typed is the best hint there is.
+      destination: credentials.user.includes('@') ? [maskEmail(credentials.user)] : undefined,
+      submit: (answer) => attempt(credentials, answer),
+      async switchToEmail() {
+        try {
+          await attempt(credentials, { method: 'email' });
+          return null;
+        } catch (e) {
+          if (e instanceof ApiError && e.code === 'totp-required') return challengeOf(e.details);
+          throw e;
+        }
+      },
+      resend: (who) => sendEmailCode(who, false),
+      cancel: () => showCredentials(),
+    });
+    card.replaceChildren(
+      h('h1', { id: 'login-title', tabindex: -1 }, 'Two-step verification'),
+      h('p', {}, `Signing in as ${credentials.user}.`),
+      prompt.element,
+    );
+    prompt.focus();
+  }
+
+  showCredentials();
+  return card;
+}

@@ -1,0 +1,120 @@
+// Two server processes on one PostgreSQL database, with one server key and the production
+// limits: whatever one instance knows — a code it sent, a limit it counted, a success it
+// remembers — the other honours.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FakeClock } from '../src/core/clock.ts';
+import { createUser } from '../src/services/accounts.ts';
+import { spawnServer, type ChildServer } from './helpers/child.ts';
+import { sha256 } from './helpers/ddp.ts';
+import { withDirectApp } from './helpers/direct.ts';
+import { rest } from './helpers/rest.ts';
+import { MailCatcher } from './helpers/smtp.ts';
+import { freshPostgresDatabase } from './helpers/stores.ts';
+
+const login = (url: string, user: string, password: string, code?: string) =>
+  rest(url, 'POST', '/api/v1/login', { body: code === undefined ? { user, password } : { user, password, code } });
+
+if (!process.env.TEST_DATABASE_URL) {
+  describe('two instances on one PostgreSQL', () => {
+    it('needs TEST_DATABASE_URL (CI must set it)', (t) => {
+      if (process.env.CI) assert.fail('CI is set but TEST_DATABASE_URL is not: the two-instance test cannot be skipped in CI');
+      t.skip('TEST_DATABASE_URL is not set');
+    });
+  });
+} else {
+  describe('two instances on one PostgreSQL', () => {
+    let mail: MailCatcher;
+    let db: Awaited<ReturnType<typeof freshPostgresDatabase>>;
+    const dirs: string[] = [];
+    let a: ChildServer;
+    let b: ChildServer;
+
+    before(async () => {
+      mail = await new MailCatcher().start();
+      db = await freshPostgresDatabase();
+      const secretKey = randomBytes(32).toString('base64');
+      const shared = { databaseUrl: db.url, secretKey, smtpUrl: mail.url };
+      dirs.push(mkdtempSync(join(tmpdir(), 'twofold-seed-')));
+      // Made an hour ago, so the new-account grace period is over.
+      const anHourAgo = new FakeClock(Date.now() - 3_600_000);
+      await withDirectApp({ ...shared, dataDir: dirs[0]! }, async (app) => {
+        for (const username of ['ann', 'bob', 'cat', 'dan']) {
+          await createUser(app, { username, email: `${username}@example.com`, verified: true, password: { plain: `${username} pw` }, email2fa: username !== 'dan' });
+        }
+      }, anHourAgo);
+      const env = (dir: string) => ({
+        TWOFOLD_DATA_DIR: dir, DATABASE_URL: db.url, TWOFOLD_SECRET_KEY: secretKey, TWOFOLD_SMTP_URL: mail.url,
+        TWOFOLD_ARGON2_MEMORY_KIB: '1024', TWOFOLD_ARGON2_ITERATIONS: '1', TWOFOLD_LOG_LEVEL: 'warn',
+      });
+      dirs.push(mkdtempSync(join(tmpdir(), 'twofold-a-')), mkdtempSync(join(tmpdir(), 'twofold-b-')));
+      [a, b] = await Promise.all([spawnServer(env(dirs[1]!)), spawnServer(env(dirs[2]!))]);
+    });
+
+    after(async () => {
+      for (const s of [a, b]) {
+        if (s && s.proc.exitCode === null) {
+          s.proc.kill('SIGTERM');
+          await s.exited;
+        }
+      }
+      await mail?.close();
+      await db?.drop();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+
+    it('runs two separate processes', () => {
+      assert.notEqual(a.proc.pid, b.proc.pid);
+      assert.notEqual(a.url, b.url);
+    });
+
+    it('a code sent through one instance is accepted by the other', async () => {
+      let asked: any;
+      const code = await mail.nextCode('ann@example.com', async () => { asked = await login(a.url, 'ann', 'ann pw'); });
+      assert.equal(asked.body.error, 'totp-required');
+      assert.equal(asked.body.details.codeGenerated, true);
+      const viaB = await login(b.url, 'ann', 'ann pw', code);
+      assert.equal(viaB.status, 200);
+      // …and consumed there: A does not take it again.
+      assert.equal((await login(a.url, 'ann', 'ann pw', code)).body.error, 'totp-invalid');
+    });
+
+    it('a send limit reached on one instance holds on the other', async () => {
+      assert.equal((await rest(a.url, 'POST', '/api/v1/users.2fa.sendEmailCode', { body: { emailOrUsername: 'bob' } })).status, 200);
+      const refused = await rest(b.url, 'POST', '/api/v1/users.2fa.sendEmailCode', { body: { emailOrUsername: 'bob' } });
+      assert.equal(refused.status, 429);
+      assert.equal(refused.body.errorType, 'error-too-many-requests');
+      assert.ok(refused.body.details.timeToReset >= 1 && refused.body.details.timeToReset <= 60, String(refused.body.details.timeToReset));
+      assert.equal(refused.headers.get('x-ratelimit-limit'), '1');
+    });
+
+    it('a login block and a 2FA lockout reached on one instance hold on the other', async () => {
+      for (let i = 0; i < 10; i++) assert.equal((await login(a.url, 'cat', `guess ${i}`)).body.error, 'Unauthorized');
+      assert.equal((await login(b.url, 'cat', 'cat pw')).body.error, 'error-login-blocked-for-user');
+
+      const live = await mail.nextCode('ann@example.com', () => login(b.url, 'ann', 'ann pw'));
+      const wrong = live === '000000' ? '111111' : '000000';
+      for (let i = 0; i < 10; i++) await login(a.url, 'ann', 'ann pw', wrong);
+      assert.equal((await login(b.url, 'ann', 'ann pw', live)).body.error, 'totp-max-attempts', 'B counts the failures made on A');
+    });
+
+    it('a success remembered on one instance is honoured by the other for the same token and client', async () => {
+      const session = (await login(a.url, 'dan', 'dan pw')).body.data;
+      const auth = { userId: session.userId, authToken: session.authToken };
+      const rename = (url: string, name: string, headers: Record<string, string> = {}) =>
+        rest(url, 'POST', '/api/v1/users.updateOwnBasicInfo', { auth, body: { data: { name } }, headers: { 'user-agent': 'twofold-test', ...headers } });
+      assert.equal((await rename(a.url, 'Dan')).body.errorType, 'totp-required');
+      const confirmed = await rename(a.url, 'Dan A', { 'x-2fa-method': 'password', 'x-2fa-code': sha256('dan pw') });
+      assert.equal(confirmed.status, 200);
+      const onB = await rename(b.url, 'Dan B');
+      assert.equal(onB.status, 200, JSON.stringify(onB.body));
+      assert.equal(onB.body.user.name, 'Dan B');
+      assert.equal((await rename(b.url, 'Dan C', { 'user-agent': 'another browser' })).body.errorType, 'totp-required', 'another client is asked');
+    });
+  });
+}
