@@ -6,6 +6,7 @@
 //   npm run bench -- --only rest,ddp   some phases only (rest, ddp, login, memory)
 //   npm run bench -- --profile         Twofold servers write CPU profiles to bench/results/profiles/
 //   npm run bench -- --update-doc      also put the table into BENCHMARKS.md
+//   npm run bench -- --out FILE        results JSON here instead of bench/results/
 //
 // Environment: BENCH_DURATION (s per measurement, default 5), BENCH_WARMUP (s, default 1),
 // BENCH_HTTP_CONNECTIONS (default 10), BENCH_IDLE_CONNECTIONS (default 10000),
@@ -13,7 +14,7 @@
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { App } from '../src/app.ts';
 import type { Child } from './lib/child.ts';
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     only: { type: 'string' },
     'update-doc': { type: 'boolean', default: false },
+    out: { type: 'string' },
   },
 });
 
@@ -54,8 +56,9 @@ const only = new Set<Phase>(args.only ? args.only.split(',').map((p) => {
   return p.trim() as Phase;
 }) : PHASES);
 const cfg = {
-  seconds: envNumber('BENCH_DURATION', smoke ? 0.5 : 5, 0.2, 120),
-  warmup: envNumber('BENCH_WARMUP', smoke ? 0.2 : 1, 0, 30),
+  // autocannon ends a run on its once-a-second tick, so whole seconds are what it measures.
+  seconds: envNumber('BENCH_DURATION', smoke ? 1 : 5, 1, 120),
+  warmup: envNumber('BENCH_WARMUP', smoke ? 0 : 1, 0, 30),
   httpConnections: envNumber('BENCH_HTTP_CONNECTIONS', smoke ? 4 : 10, 1, 1000),
   ddpConnections: smoke ? [5, 20] : [50, 500],
   idleConnections: envNumber('BENCH_IDLE_CONNECTIONS', smoke ? 200 : 10_000, 10, 100_000),
@@ -72,8 +75,8 @@ if (only.has('memory') && limit !== null && limit < cfg.idleConnections + 500) {
   cfg.idleConnections = Math.max(10, limit - 500);
 }
 
-const say = (line: string) => process.stderr.write(`${line}\n`);
 const started = performance.now();
+const say = (line: string) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 const tmp = mkdtempSync(join(tmpdir(), 'twofold-bench-'));
 const profileDir = args.profile ? join(benchDir, 'results', 'profiles') : undefined;
 if (profileDir) mkdirSync(profileDir, { recursive: true });
@@ -84,10 +87,10 @@ say(`machine: ${machineLine(machine)}`);
 
 const running: { stop(): Promise<void> }[] = [];
 const seeders: App[] = [];
-const track = <T extends Child | RunningChild>(c: T): T => {
+function track<T extends Child | RunningChild>(c: T): T {
   running.push('child' in c ? c.child : c);
   return c;
-};
+}
 async function twofoldWithSeeder(name: string, overrides: Record<string, string> = {}): Promise<{ server: TwofoldServer; seeder: App }> {
   const server = track(await startTwofold(ctx, name, overrides));
   const seeder = await openSeeder(server.dataDir, server.secretKey);
@@ -98,34 +101,41 @@ async function twofoldWithSeeder(name: string, overrides: Record<string, string>
 const measures: Measure[] = [];
 let failed = false;
 try {
-  const http = track(await startWorker('load-http', 'load/http.ts'));
-  const ddp = only.has('ddp') || only.has('memory') ? track(await startWorker('load-ddp', 'load/ddp.ts')) : null;
-  const main = only.has('rest') || only.has('ddp') || only.has('login') ? await twofoldWithSeeder('twofold') : null;
+  const needs = (...phases: Phase[]) => phases.some((p) => only.has(p));
+  const none = Promise.resolve(null);
+  // Everything a phase needs starts at once, before any measuring, so that no start-up
+  // (with its module loading and JIT) overlaps a measurement.
+  say('starting servers and load generators');
+  const [http, ddp, probe, argon, main, checking, a, b] = await Promise.all([
+    startWorker('load-http', 'load/http.ts').then(track),
+    needs('ddp', 'memory') ? startWorker('load-ddp', 'load/ddp.ts').then(track) : none,
+    needs('login') ? startWorker('load-probe', 'load/http.ts').then(track) : none,
+    needs('login') ? startWorker('ceiling-c', 'ceilings/argon2.ts').then(track) : none,
+    needs('rest', 'ddp', 'login') ? twofoldWithSeeder('twofold') : none,
+    // Every call checks its code: nothing is remembered, so no call passes on a past check.
+    needs('rest') ? twofoldWithSeeder('twofold-no-remember', { TWOFOLD_REMEMBER_FOR: '0' }) : none,
+    needs('rest') ? startCeiling(ctx, 'ceiling-a', 'ceilings/fastify.ts').then(track) : none,
+    needs('ddp') ? startCeiling(ctx, 'ceiling-b', 'ceilings/ws.ts').then(track) : none,
+  ]);
+  const timing = { seconds: cfg.seconds, warmup: cfg.warmup };
 
   if (only.has('rest')) {
     say('REST: ceiling A against (1)–(3)');
-    const a = track(await startCeiling(ctx, 'ceiling-a', 'ceilings/fastify.ts'));
-    // Every call checks its code: nothing is remembered, so no call is let through on a past check.
-    const checking = await twofoldWithSeeder('twofold-no-remember', { TWOFOLD_REMEMBER_FOR: '0' });
-    measures.push(...await restScenarios(ctx, http, { seconds: cfg.seconds, warmup: cfg.warmup, connections: cfg.httpConnections }, a, main!, checking));
-    await a.child.stop();
-    await checking.server.child.stop();
+    measures.push(...await restScenarios(ctx, http, { ...timing, connections: cfg.httpConnections }, a!, main!, checking!));
+    await Promise.all([a!.child.stop(), checking!.server.child.stop()]);
   }
   if (only.has('ddp')) {
     say('DDP: ceiling B against (4)');
-    const b = track(await startCeiling(ctx, 'ceiling-b', 'ceilings/ws.ts'));
-    measures.push(...await ddpScenarios(ctx, ddp!, { seconds: cfg.seconds, warmup: cfg.warmup, connections: cfg.ddpConnections }, b, main!));
-    await b.child.stop();
+    measures.push(...await ddpScenarios(ctx, ddp!, { ...timing, connections: cfg.ddpConnections }, b!, main!));
+    await b!.child.stop();
   }
   if (only.has('login')) {
     say('Logins: ceiling C against (5)');
-    const probe = track(await startWorker('load-probe', 'load/http.ts'));
-    measures.push(...await loginScenarios(ctx, http, probe, {
-      seconds: cfg.seconds, warmup: cfg.warmup, connections: cfg.loginConnections, probeRate: cfg.probeRate, threadpool: machine.uvThreadpoolSize,
+    measures.push(...await loginScenarios(ctx, http, probe!, argon!, {
+      ...timing, connections: cfg.loginConnections, probeRate: cfg.probeRate, threadpool: machine.uvThreadpoolSize,
     }, main!));
-    await probe.stop();
   }
-  await main?.server.child.stop();
+  await Promise.all([main?.server.child.stop(), probe?.stop(), argon?.stop()]);
   if (only.has('memory')) {
     say('Memory: ceiling B against (6)');
     measures.push(await memoryScenario(ctx, ddp!, cfg.idleConnections, cfg.settleMs, {
@@ -177,12 +187,14 @@ const report = [
 ].join('\n');
 console.log(report);
 
-const out = join(benchDir, 'results', smoke ? 'smoke.json' : 'latest.json');
-mkdirSync(join(benchDir, 'results'), { recursive: true });
+// A partial run (--only) never replaces the full results.
+const partial = only.size < PHASES.length ? `-${[...only].join('-')}` : '';
+const out = args.out ?? join(benchDir, 'results', `${smoke ? 'smoke' : 'latest'}${partial}.json`);
+mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 say(`written to ${out}`);
 
-if (args['update-doc'] && !smoke && !failed) {
+if (args['update-doc'] && !smoke && !failed && !partial) {
   const doc = join(repoDir, 'BENCHMARKS.md');
   const text = readFileSync(doc, 'utf8');
   const start = '<!-- bench:latest:start -->';

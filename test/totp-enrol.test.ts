@@ -96,20 +96,42 @@ for (const store of storesUnderTest) {
       assert.equal(fresh.status, 200);
     });
 
-    it('enabling again after a finished enrolment is error-2fa-already-enabled, on both transports, and changes nothing', async () => {
+    it('enabling again after a finished enrolment asks for the app, then is error-2fa-already-enabled on both transports, and changes nothing', async () => {
       await t.addUser({ username: 'gus', password: 'gus pw' });
       const auth = await restLogin(t.url, 'gus', 'gus pw');
       const { secret } = await enrolOverRest(t.url, auth, clock);
-      const again = await rest(t.url, 'POST', '/api/v1/users.totp.enable', { auth });
+      const asked = await rest(t.url, 'POST', '/api/v1/users.totp.enable', { auth });
+      assert.equal(asked.body.errorType, 'totp-required');
+      assert.equal(asked.body.details.method, 'totp');
+      const again = await rest(t.url, 'POST', '/api/v1/users.totp.enable', { auth, headers: { 'x-2fa-code': nextTotp(clock, secret), 'x-2fa-method': 'totp' } });
       assert.equal(again.status, 400);
       assert.equal(again.body.errorType, 'error-2fa-already-enabled');
       const ddp = await DdpTestClient.open(t.wsUrl);
       await ddp.loginWithPassword('gus', 'gus pw', nextTotp(clock, secret));
-      assert.equal((await ddpError(ddp.call('2fa:enable'))).error, 'error-2fa-already-enabled');
+      const viaDdp = await ddpError(ddp.call('2fa:enable', { twoFactorCode: nextTotp(clock, secret), twoFactorMethod: 'totp' }));
+      assert.equal(viaDdp.error, 'error-2fa-already-enabled');
       ddp.close();
       // The secret in use is still the first one.
       const login = await rest(t.url, 'POST', '/api/v1/login', { body: { user: 'gus', password: 'gus pw', code: nextTotp(clock, secret) } });
       assert.equal(login.status, 200);
+    });
+
+    it('a user with email codes must give one before enrolling an app (a stolen session cannot lock the owner out)', async () => {
+      await t.addUser({ username: 'gil', password: 'gil pw', email: 'gil@example.com', email2fa: true });
+      const code = await t.mail.nextCode('gil@example.com', async () => {
+        const first = await rest(t.url, 'POST', '/api/v1/login', { body: { user: 'gil', password: 'gil pw' } });
+        assert.equal(first.body.error, 'totp-required');
+      });
+      const auth = await restLogin(t.url, 'gil', 'gil pw', code);
+      const enrolCode = await t.mail.nextCode('gil@example.com', async () => {
+        const asked = await rest(t.url, 'POST', '/api/v1/users.totp.enable', { auth });
+        assert.equal(asked.status, 400);
+        assert.equal(asked.body.errorType, 'totp-required');
+        assert.equal(asked.body.details.method, 'email');
+      });
+      const started = await rest(t.url, 'POST', '/api/v1/users.totp.enable', { auth, headers: { 'x-2fa-code': enrolCode, 'x-2fa-method': 'email' } });
+      assert.equal(started.status, 200);
+      assertPngDataUrl(started.body.qrCode);
     });
 
     it('enabling twice before validating replaces the pending secret: only the newest one validates', async () => {

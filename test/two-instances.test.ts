@@ -50,7 +50,7 @@ if (!process.env.TEST_DATABASE_URL) {
       }, anHourAgo);
       const env = (dir: string) => ({
         TWOFOLD_DATA_DIR: dir, DATABASE_URL: db.url, TWOFOLD_SECRET_KEY: secretKey, TWOFOLD_SMTP_URL: mail.url,
-        TWOFOLD_ARGON2_MEMORY_KIB: '1024', TWOFOLD_ARGON2_ITERATIONS: '1', TWOFOLD_LOG_LEVEL: 'warn',
+        TWOFOLD_ARGON2_MEMORY_KIB: '1024', TWOFOLD_ARGON2_ITERATIONS: '1',
       });
       dirs.push(mkdtempSync(join(tmpdir(), 'twofold-a-')), mkdtempSync(join(tmpdir(), 'twofold-b-')));
       [a, b] = await Promise.all([spawnServer(env(dirs[1]!)), spawnServer(env(dirs[2]!))]);

@@ -41,19 +41,22 @@ export interface HttpResult {
 async function run(spec: HttpRun): Promise<HttpResult> {
   const pool: PoolUser[] | null = spec.pool ? JSON.parse(readFileSync(spec.pool.file, 'utf8')) : null;
   let next = 0;
-  let overflow = 0;
-  let exhausted = false;
   const samples: string[] = [];
   let current: ReturnType<typeof autocannon> | null = null;
+  // With a pool, successes are counted here: a request after the pool ran out is a harmless
+  // GET that must not count, and the rate is over the time until the pool ran out.
+  let measuring = false;
+  let ok = 0;
+  let exhaustedAt: number | null = null;
 
   const setupRequest = pool
-    ? (req: RawRequest): RawRequest => {
+    ? (req: RawRequest, context: Record<string, unknown>): RawRequest => {
       const user = pool[next++];
+      context.pooled = user !== undefined && measuring;
       if (!user) {
-        // Out of users: stop, and spend the requests already in the pipe on a harmless GET.
-        exhausted = true;
-        overflow++;
-        current?.stop();
+        exhaustedAt ??= performance.now();
+        // Stop once the instance exists (the first requests are built while it is made).
+        setImmediate(() => current?.stop());
         return { ...req, method: 'GET', path: '/api/info', headers: { 'user-agent': spec.headers['user-agent'] ?? '' }, body: undefined };
       }
       const code = spec.pool!.method === 'totp' ? hotp(user.secret!, totpStep(Date.now())) : user.code!;
@@ -63,8 +66,10 @@ async function run(spec: HttpRun): Promise<HttpResult> {
       };
     }
     : undefined;
-  const onResponse = (status: number, body: string) => {
-    if ((status < 200 || status > 299) && samples.length < 3) samples.push(`${status} ${body.slice(0, 300)}`);
+  const onResponse = (status: number, body: string, context: Record<string, unknown>) => {
+    const good = status >= 200 && status <= 299;
+    if (context.pooled && good) ok++;
+    if (!good && samples.length < 3) samples.push(`${status} ${body.slice(0, 300)}`);
   };
 
   const once = (seconds: number): Promise<Result> => {
@@ -79,21 +84,24 @@ async function run(spec: HttpRun): Promise<HttpResult> {
   };
 
   if (spec.warmup > 0) await once(spec.warmup);
-  const warmupOverflow = overflow;
+  if (pool && exhaustedAt !== null) throw new Error(`the pool of ${pool.length} users ran out during the warm-up`);
+  measuring = true;
+  const startedAt = performance.now();
   const r = await once(spec.seconds);
+  const seconds = pool && exhaustedAt !== null ? (exhaustedAt - startedAt) / 1000 : r.duration;
+  const good = pool ? ok : r['2xx'];
   const statuses = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, Number((v as { count: number }).count)]));
-  const ok = Math.max(0, r['2xx'] - (overflow - warmupOverflow));
   return {
     type: 'result',
-    ok,
-    perSecond: ok / r.duration,
-    seconds: r.duration,
+    ok: good,
+    perSecond: good / seconds,
+    seconds: Math.round(seconds * 100) / 100,
     non2xx: r.non2xx,
     errors: r.errors,
     latencyMs: { mean: r.latency.mean, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
     statuses,
     samples,
-    exhausted,
+    exhausted: exhaustedAt !== null,
     poolUsed: pool ? Math.min(next, pool.length) : undefined,
   };
 }

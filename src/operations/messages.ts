@@ -17,8 +17,10 @@ import {
 import { defineOperation, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
 
-const policyFromSetting = (name: (typeof messageOperationNames)[number]) =>
+type MessageOperationName = (typeof messageOperationNames)[number];
+const policyFromSetting = (name: MessageOperationName) =>
   (app: App): SecondFactorPolicy => (app.settings.messageOperations2fa.includes(name) ? 'ask' : 'none');
+const asksWhenListed = (name: MessageOperationName) => ` Asks for a second factor when \`${name}\` is in TWOFOLD_MESSAGE_OPERATIONS_2FA.`;
 
 // Rocket.Chat's default channel-name rule (UTF8_Channel_Names_Validation).
 const channelName = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
@@ -44,7 +46,7 @@ function checkLength(app: App, msg: string): void {
 
 export const createChannelOperation = defineOperation({
   name: 'channels.create',
-  summary: 'Create a public channel; the creator and the listed usernames become its members.',
+  summary: `Create a public channel; the creator and the listed usernames become its members.${asksWhenListed('createChannel')}`,
   auth: 'user',
   authError: 'error-invalid-user',
   twoFactor: policyFromSetting('createChannel'),
@@ -113,7 +115,7 @@ async function insertMessage(ctx: OperationContext, message: Message): Promise<v
 
 export const sendMessageOperation = defineOperation({
   name: 'chat.sendMessage',
-  summary: 'Post a message to a room the caller is a member of. The client may choose the message _id.',
+  summary: `Post a message to a room the caller is a member of. The client may choose the message _id.${asksWhenListed('sendMessage')}`,
   auth: 'user',
   authError: 'error-invalid-user',
   twoFactor: policyFromSetting('sendMessage'),
@@ -139,7 +141,7 @@ export const sendMessageOperation = defineOperation({
 
 export const updateMessageOperation = defineOperation({
   name: 'chat.update',
-  summary: 'Edit a message: its author (still a member) or an admin.',
+  summary: `Edit a message: its author (still a member) or an admin.${asksWhenListed('updateMessage')}`,
   auth: 'user',
   authError: 'error-invalid-user',
   twoFactor: policyFromSetting('updateMessage'),
@@ -173,7 +175,7 @@ export const updateMessageOperation = defineOperation({
 
 export const deleteMessageOperation = defineOperation({
   name: 'chat.delete',
-  summary: 'Delete a message: its author (still a member) or an admin.',
+  summary: `Delete a message: its author (still a member) or an admin.${asksWhenListed('deleteMessage')}`,
   auth: 'user',
   authError: 'error-invalid-user',
   twoFactor: policyFromSetting('deleteMessage'),
@@ -202,7 +204,7 @@ function pinOperation(pinned: boolean) {
   const ddpName = pinned ? 'pinMessage' : 'unpinMessage';
   return defineOperation({
     name: pinned ? 'chat.pinMessage' : 'chat.unPinMessage',
-    summary: pinned ? 'Pin a message (room members and admins).' : 'Unpin a message (room members and admins).',
+    summary: `${pinned ? 'Pin' : 'Unpin'} a message (room members and admins).${asksWhenListed(ddpName)}`,
     auth: 'user',
     authError: 'error-invalid-user',
     twoFactor: policyFromSetting(ddpName),

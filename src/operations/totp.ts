@@ -53,10 +53,12 @@ type RegenerateResult = Refusal | { codes: string[] };
 
 export const enableTotpOperation = defineOperation({
   name: 'users.totp.enable',
-  summary: 'Start enrolling an authenticator app: a new secret, its otpauth:// URL and a QR code. Nothing is on until validated.',
+  summary: 'Start enrolling an authenticator app: a new secret, its otpauth:// URL and a QR code. Nothing is on until validated. Asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'none',
+  // Enrolment ends the user's other sessions and makes the app the first method: a stolen
+  // session must not be able to lock the owner out with an app of its own.
+  twoFactor: 'ask',
   input: s.noInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.enable' },
   ddp: { name: '2fa:enable' },

@@ -23,10 +23,24 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
   let opened: OpenDatabase;
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    // An idle connection that dies (database restart, admin kill) is dropped by the pool and
+    // the next query opens a new one; without a listener its error would crash the process.
+    pool.on('error', () => {});
+    // pool.end() resolves before its connections have closed: count them, so that closing
+    // the store really is the end of every connection.
+    let open = 0;
+    let allClosed: (() => void) | null = null;
+    pool.on('connect', () => { open++; });
+    pool.on('remove', () => { if (--open === 0) allClosed?.(); });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const url = new URL(opts.databaseUrl);
     url.password = '';
-    opened = { db, kind: 'postgres', where: url.toString(), close: () => db.destroy() };
+    const close = async () => {
+      const closed = open === 0 ? Promise.resolve() : new Promise<void>((resolve) => { allClosed = resolve; });
+      await db.destroy();
+      await closed;
+    };
+    opened = { db, kind: 'postgres', where: url.toString(), close };
   } else {
     mkdirSync(opts.dataDir, { recursive: true });
     const file = join(opts.dataDir, 'twofold.db');

@@ -1,0 +1,46 @@
+// The bench's smoke mode, end to end: it starts Twofold and its ceilings in their own
+// processes, loads them, and must come back with every measure. What it checks is that
+// the bench still works against the code as it is (every call it makes succeeds), not
+// how fast anything is: speed is for `npm run bench`, never for a test.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+const MEASURES = ['1', '2', '3', '4a', '4b', '5', '5′', '6'];
+
+function runBench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run bench -- --smoke', () => {
+  it('measures every scenario against its ceiling, and every call the load makes succeeds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twofold-bench-smoke-'));
+    try {
+      const out = join(dir, 'smoke.json');
+      const run = await runBench(['--smoke', '--out', out]);
+      assert.equal(run.code, 0, run.stderr);
+      const results = JSON.parse(readFileSync(out, 'utf8'));
+      assert.equal(results.mode, 'smoke');
+      assert.deepEqual(results.measures.map((m: { id: string }) => m.id), MEASURES);
+      for (const m of results.measures) {
+        assert.ok(Number.isFinite(m.ratio), `${m.id}: ratio ${m.ratio}`);
+        if (m.ceiling) {
+          assert.ok(m.twofold.value > 0, `${m.id}: Twofold did nothing (${m.twofold.value})`);
+          assert.ok(m.ceiling.value > 0, `${m.id}: the ceiling did nothing`);
+        }
+        const failures = (m.notes ?? []).filter((n: string) => /non-2xx|error|ran out/.test(n));
+        assert.deepEqual(failures, [], `${m.id}`);
+      }
+      for (const id of MEASURES) assert.match(run.stdout, new RegExp(`^\\| ${id} +\\|`, 'm'), `row ${id} printed`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
