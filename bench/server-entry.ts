@@ -7,7 +7,6 @@ import { startServer } from '../src/server.ts';
 import { send, serve } from './lib/ipc.ts';
 
 const server = await startServer(loadSettings(process.env));
-if (process.env.BENCH_EXP === 'normal') { const { sql } = await import('kysely'); await sql`PRAGMA synchronous = NORMAL`.execute(server.app.store.db); }
 // Event-loop delay seen from inside the server: the direct measure of its health under load.
 const delay = monitorEventLoopDelay({ resolution: 10 });
 delay.enable();

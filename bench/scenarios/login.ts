@@ -68,7 +68,7 @@ export async function loginScenarios(
       twofold: {
         value: busy.latencyMs.p99, unit: 'ms',
         detail: `p50 ${busy.latencyMs.p50} ms at ${opts.probeRate} req/s; idle server p99 ${idle.latencyMs.p99} ms; `
-          + `event-loop delay p99 ${loop.p99} ms in Twofold, ${floor} ms in ceiling C's own process`,
+          + `event-loop delay p99 ${Math.round(loop.p99)} ms (max ${Math.round(loop.max)}) in Twofold, ${Math.round(floor)} ms in ceiling C's own process`,
       },
       ceiling: null,
       ratio: busy.latencyMs.p99,

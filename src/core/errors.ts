@@ -22,6 +22,7 @@ export const errorCatalogue = {
   'error-invalid-json': { reason: 'Request body is not valid JSON', status: 400 },
   'error-unsupported-media-type': { reason: 'Request body must be application/json', status: 400 },
   'error-invalid-header': { reason: 'Invalid header', status: 400 },
+  'error-bad-request': { reason: 'Malformed HTTP request', status: 400 },
   'not-authorized': { reason: 'Not authorized', status: 401 },
   'unauthorized': { reason: 'You must be logged in to do this.', status: 401 },
   'login-failed': { reason: 'Incorrect credentials', status: 401 },

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
 import { restErrorBody, TwofoldError } from '../../core/errors.ts';
@@ -47,6 +48,21 @@ function asTwofoldError(e: unknown): TwofoldError | null {
   return null;
 }
 
+/**
+ * A request Node's HTTP parser rejects (bad header characters, CR/LF injection, conflicting
+ * lengths, oversized headers) never reaches a route: it still gets a catalogue error.
+ */
+function answerUnparsableRequest(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
+    const e = err.code === 'HPE_HEADER_OVERFLOW' ? new TwofoldError('error-invalid-header').withStatus(431) : new TwofoldError('error-bad-request');
+    const body = JSON.stringify(restErrorBody(e));
+    const text = e.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+    socket.end(`HTTP/1.1 ${e.status} ${text}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
 export interface RestServerOptions {
   app: App;
   registry: Registry;
@@ -63,6 +79,7 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
     // The first hop's address is the client's only when an operator says a proxy sets it.
     trustProxy: false,
     return503OnClosing: true,
+    clientErrorHandler: answerUnparsableRequest,
   });
 
   // JSON bodies; an empty body is no input rather than an error (Rocket.Chat clients POST without one).
