@@ -202,6 +202,6 @@ if (args['update-doc'] && !smoke && !failed && !partial) {
   const i = text.indexOf(start);
   const j = text.indexOf(end);
   if (i < 0 || j < i) throw new Error(`BENCHMARKS.md has no ${start} … ${end} section`);
-  writeFileSync(doc, `${text.slice(0, i + start.length)}\n${report}\n${text.slice(j)}`);
+  writeFileSync(doc, `${text.slice(0, i + start.length)}\n\n${report}\n\n${text.slice(j)}`);
   say('BENCHMARKS.md updated');
 }

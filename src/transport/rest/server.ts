@@ -80,6 +80,8 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
     trustProxy: false,
     return503OnClosing: true,
     clientErrorHandler: answerUnparsableRequest,
+    // A path that does not decode (e.g. a stray %) is refused before routing: still a catalogue error.
+    frameworkErrors: (_err, _req, reply) => { (reply as FastifyReply).code(400).send(restErrorBody(new TwofoldError('error-bad-request'))); },
   });
 
   // JSON bodies; an empty body is no input rather than an error (Rocket.Chat clients POST without one).
