@@ -2,7 +2,9 @@
 // failure window and the login blocks, on REST and DDP, timed with a fake clock.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { settingsTable } from '../src/config/settings.ts';
 import { FakeClock } from '../src/core/clock.ts';
 import { ddpError, DdpTestClient, sha256 } from './helpers/ddp.ts';
 import { defaultSettings, productionLimits } from './helpers/limits.ts';
@@ -24,6 +26,18 @@ describe('limit defaults', () => {
     assert.equal(defaults.loginFailuresPerUser, 10);
     assert.equal(defaults.loginFailuresPerAddress, 50);
     assert.equal(defaults.loginBlockSeconds, 300);
+  });
+
+  it('SECURITY.md states each limit with its current default', () => {
+    const text = readFileSync(new URL('../SECURITY.md', import.meta.url), 'utf8');
+    const limits = ['emailCodeMaxAttempts', 'failureLimit', 'failureWindow', 'sendCodeUserInterval', 'sendCodeUserPerHour', 'sendCodeAddressPerHour',
+      'loginFailuresPerUser', 'loginFailuresPerAddress', 'loginBlockSeconds', 'emailCodeMaxLive', 'emailCodeTtl', 'rememberFor', 'totpMaxDelta'] as const;
+    for (const key of limits) {
+      const { env } = settingsTable[key];
+      const row = text.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${env}\``));
+      assert.ok(row, `${env} is in the limits table`);
+      assert.match(row, new RegExp(`(^|\\D)${defaults[key]}(\\D|$)`), `${env}: default ${defaults[key]} is stated`);
+    }
   });
 });
 
@@ -242,9 +256,21 @@ for (const store of storesUnderTest) {
       assert.equal(blocked.status, 401);
       assert.equal(blocked.body.error, 'error-login-blocked-for-ip');
       assert.equal(blocked.body.message, 'Login has been temporarily blocked For IP');
+      const spoofed = await rest(t.url, 'POST', '/api/v1/login', { body: { user: username, password: 'right' }, headers: { 'x-forwarded-for': '10.9.9.9' } });
+      assert.equal(spoofed.body.error, 'error-login-blocked-for-ip', 'X-Forwarded-For from a peer that is no trusted proxy changes nothing');
       // A right password does not wipe an address's failures.
       clock.advance(300);
       assert.equal((await login(t.url, username, 'right')).status, 200);
+    });
+
+    it('limit rows whose hits are all out of their windows are purged', async () => {
+      await login(t.url, `gone-${++n}`, 'wrong');
+      const db = t.server.app.store.db;
+      const count = async () => Number((await db.selectFrom('rate_limits').select((eb) => eb.fn.countAll<string | number>().as('c')).executeTakeFirstOrThrow()).c);
+      assert.ok(await count() > 0);
+      clock.advance(3601);
+      await login(t.url, `fresh-${++n}`, 'wrong');
+      assert.equal(await count(), 2, 'only the rows of this attempt (its name and its address) are left');
     });
 
     it('concurrent wrong passwords cannot get past the limit', async () => {
@@ -255,6 +281,32 @@ for (const store of storesUnderTest) {
       const blocked = results.filter((r) => r.body.error === 'error-login-blocked-for-user').length;
       assert.equal(tried, 10, 'exactly the limit was checked against the password');
       assert.equal(blocked, 15);
+    });
+  });
+}
+
+for (const store of storesUnderTest) {
+  describe(`per-address limits behind a trusted reverse proxy (${store})`, () => {
+    let t: TestServer;
+    before(async () => {
+      t = await startTestServer({ store, settings: { ...productionLimits, trustProxy: '127.0.0.1' } });
+      await t.addUser({ username: 'vic', password: 'right' });
+    });
+    after(() => t.close());
+
+    const from = (address: string, user: string, password: string) =>
+      rest(t.url, 'POST', '/api/v1/login', { body: { user, password }, headers: { 'x-forwarded-for': `198.51.100.1, ${address}` } });
+
+    it('counts the forwarded client address, so one client\'s failures do not block the others behind the proxy', async () => {
+      for (let i = 0; i < 50; i++) assert.equal((await from('10.0.0.1', `stranger${i}`, 'wrong')).body.error, 'Unauthorized');
+      assert.equal((await from('10.0.0.1', 'vic', 'right')).body.error, 'error-login-blocked-for-ip');
+      assert.equal((await from('10.0.0.2', 'vic', 'right')).status, 200);
+      const ddp = await DdpTestClient.open(t.wsUrl, { headers: { 'x-forwarded-for': '10.0.0.1' } });
+      assert.equal((await ddpError(ddp.loginWithPassword('vic', 'right'))).error, 'error-login-blocked-for-ip');
+      ddp.close();
+      const trail = await t.server.app.store.audit.list({ offset: 0, count: 1 });
+      assert.equal(trail.events[0]!.clientAddress, '10.0.0.1');
+      assert.equal(trail.events[0]!.transport, 'ddp');
     });
   });
 }

@@ -55,6 +55,11 @@ export const settingsTable = {
     pattern: /^[A-Za-z0-9+/=_-]{43,}$/, patternText: 'at least 32 random bytes, base64 or hex',
     meaning: 'Server key for keyed hashes and encryption. Unset: generated on first start into `<data dir>/server.key` (mode 0600).',
   }),
+  trustProxy: str({
+    env: 'TWOFOLD_TRUST_PROXY', default: undefined, maxLength: 2048,
+    pattern: /^[0-9A-Fa-f.:]+(,[0-9A-Fa-f.:]+)*$/, patternText: 'comma-separated IP addresses',
+    meaning: 'Reverse proxies (exact IP addresses) whose `X-Forwarded-For` names the client. Unset: the peer address is the client. Per-address limits count this address: behind a proxy, set it.',
+  }),
   logLevel: str({
     env: 'TWOFOLD_LOG_LEVEL', default: 'info', maxLength: 10, pattern: /^(fatal|error|warn|info|debug|trace|silent)$/,
     patternText: 'one of fatal, error, warn, info, debug, trace, silent', meaning: 'Log level (pino).',

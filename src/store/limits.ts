@@ -4,6 +4,8 @@ import type { Database } from './schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+const PURGE_EVERY_MS = 10 * 60_000;
+
 const keyOrder = (a: RateKey, b: RateKey) => (a.bucket === b.bucket ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.bucket < b.bucket ? -1 : 1);
 
 function parseHits(text: string): number[] {
@@ -20,6 +22,8 @@ function parseHits(text: string): number[] {
  * counting happen under the row's lock, so two instances can never both take the last slot.
  */
 export class RateLimitStore {
+  private lastPurge = 0;
+
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
@@ -44,6 +48,11 @@ export class RateLimitStore {
 
   /** One hit on every key if all of them allow it, none otherwise; in one transaction. */
   async take(keys: RateKey[], now: number): Promise<RateVerdict> {
+    // Rows of names and addresses seen once would pile up: every few minutes the old ones go.
+    if (now - this.lastPurge >= PURGE_EVERY_MS) {
+      this.lastPurge = now;
+      await this.purgeExpired(now);
+    }
     return this.db.transaction().execute(async (tx) => {
       // Always lock in one order, so two transactions over the same keys cannot deadlock.
       const locked = new Map<RateKey, number[]>();

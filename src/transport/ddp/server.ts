@@ -9,6 +9,7 @@ import { newId } from '../../core/random.ts';
 import { ddpInput } from '../../operations/call-with-two-factor.ts';
 import { invoke } from '../../operations/invoke.ts';
 import type { OperationContext, Registry } from '../../operations/registry.ts';
+import { clientAddressOf } from '../client-address.ts';
 import { EjsonDepthError, fromEjson, toEjson } from './ejson.ts';
 
 export const DDP_PATH = '/websocket';
@@ -202,7 +203,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
   wss.on('connection', (socket: WebSocket, req: IncomingMessage) => {
     const conn: Connection = {
       socket, sessionId: null, userId: null, tokenHash: null,
-      clientAddress: req.socket.remoteAddress ?? '',
+      clientAddress: clientAddressOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], app.settings.trustProxy),
       userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
       lastSeen: Date.now(), queue: Promise.resolve(), queued: 0,
     };

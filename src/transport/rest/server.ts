@@ -5,6 +5,7 @@ import { restErrorBody, TwofoldError } from '../../core/errors.ts';
 import { invoke } from '../../operations/invoke.ts';
 import type { Operation, OperationContext, Registry } from '../../operations/registry.ts';
 import { authenticateToken } from '../../services/accounts.ts';
+import { clientAddressOf } from '../client-address.ts';
 import { registerWebApp } from './web.ts';
 
 const MAX_HEADER_VALUE = 256;
@@ -158,7 +159,7 @@ async function restContext(app: App, req: FastifyRequest): Promise<OperationCont
   return {
     app,
     transport: 'rest',
-    clientAddress: req.ip,
+    clientAddress: clientAddressOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], app.settings.trustProxy),
     userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
     user: found?.user ?? null,
     token: found?.token ?? null,
