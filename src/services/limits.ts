@@ -11,8 +11,8 @@ export function codeSendLimits(
   store: RateLimitStore, settings: LimitSettings, clock: Clock, audit: (e: AuditEvent) => Promise<void>,
 ): TwoFactorLimits {
   return {
-    async takeCodeSend(userId, client) {
-      const verdict = await store.take(codeSendKeys(settings, userId, client?.address), clock.now());
+    async takeCodeSend(userId, client, automatic) {
+      const verdict = await store.take(codeSendKeys(settings, userId, client?.address, automatic), clock.now());
       if (verdict.allowed) return;
       await audit({ event: 'rate-limited', userId, method: 'email', client, details: { limit: verdict.bucket, timeToReset: verdict.timeToReset } });
       throw tooManyRequests(verdict);

@@ -16,8 +16,8 @@ export const formatEmailCode = (code: string) => `${code.slice(0, 3)}-${code.sli
  * Creates, stores (keyed hash only) and mails a fresh code; returns where it went.
  * Over the send limits (spec §3.6) it throws `error-too-many-requests` and mails nothing.
  */
-export async function sendNewEmailCode(deps: TwoFactorDeps, user: User): Promise<{ addresses: string[]; expiresAt: number }> {
-  await deps.limits?.takeCodeSend(user.id, deps.client);
+export async function sendNewEmailCode(deps: TwoFactorDeps, user: User, opts: { automatic?: boolean } = {}): Promise<{ addresses: string[]; expiresAt: number }> {
+  await deps.limits?.takeCodeSend(user.id, deps.client, opts.automatic);
   const addresses = verifiedEmails(user);
   const now = deps.clock.now();
   const code = newSixDigitCode(deps.random);
@@ -42,7 +42,7 @@ export async function prepareEmailChallenge(deps: TwoFactorDeps, user: User, sen
   let live = await deps.store.liveEmailCodes(user.id, deps.clock.now());
   let codeGenerated = false;
   if (send && live.length === 0) {
-    await sendNewEmailCode(deps, user);
+    await sendNewEmailCode(deps, user, { automatic: true });
     codeGenerated = true;
     live = await deps.store.liveEmailCodes(user.id, deps.clock.now());
   }

@@ -104,10 +104,16 @@ export interface LimitSettings {
 
 const HOUR = 3600;
 
-/** Mailing one email code (requested or automatic) to a user, asked from an address. */
-export function codeSendKeys(s: LimitSettings, userId: string, address: string | undefined): RateKey[] {
+/**
+ * Mailing one email code to a user, asked from an address. An automatic send (a challenge
+ * with no live code, e.g. a protected call right after a login consumed the last code) is
+ * not held to the per-user interval, only to the hourly caps: a 429 there would leave the
+ * user with no code and Rocket.Chat clients with no way to ask for one. It still counts
+ * as a send, so a "resend" right after it waits out the interval.
+ */
+export function codeSendKeys(s: LimitSettings, userId: string, address: string | undefined, automatic = false): RateKey[] {
   const userRules: RateRule[] = [{ limit: s.sendCodeUserPerHour, windowSeconds: HOUR }];
-  if (s.sendCodeUserInterval > 0) userRules.unshift({ limit: 1, windowSeconds: s.sendCodeUserInterval });
+  if (s.sendCodeUserInterval > 0 && !automatic) userRules.unshift({ limit: 1, windowSeconds: s.sendCodeUserInterval });
   const keys: RateKey[] = [{ bucket: 'send-code-user', key: userId, rules: userRules }];
   if (address) keys.push({ bucket: 'send-code-address', key: address, rules: [{ limit: s.sendCodeAddressPerHour, windowSeconds: HOUR }] });
   return keys;

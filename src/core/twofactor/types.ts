@@ -66,7 +66,7 @@ export interface TwoFactorDeps {
 
 export interface TwoFactorLimits {
   /** Counts one email code for the user and the client address; throws `error-too-many-requests` when over a limit. */
-  takeCodeSend(userId: string, client: ClientInfo | undefined): Promise<void>;
+  takeCodeSend(userId: string, client: ClientInfo | undefined, automatic?: boolean): Promise<void>;
 }
 
 /** The logged-in token a call came with, for remembering a success (spec §3.5). */
