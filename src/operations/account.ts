@@ -149,6 +149,8 @@ const ownProfilePolicy = (_app: App, input: { data: z.infer<typeof ownProfileDat
 async function updateOwnProfile(ctx: OperationContext, { data }: { data: z.infer<typeof ownProfileData> }) {
   const { app } = ctx;
   const user = ctx.user!;
+  // Nothing to change: the user this call authenticated with, read moments ago, is the answer.
+  if (data.username === undefined && data.email === undefined && data.name === undefined && data.newPassword === undefined) return view(app, user);
   if (data.username !== undefined) await changeUsername(app, user, data.username);
   if (data.email !== undefined && data.email.toLowerCase() !== user.emails[0]?.address.toLowerCase()) await changeEmail(app, user, data.email);
   await app.store.users.update(user.id, {

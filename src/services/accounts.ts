@@ -3,6 +3,7 @@ import type { User } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { newId, newToken } from '../core/random.ts';
 import { verifyEmailMail } from '../mail/templates.ts';
+import { findLiveSession } from '../store/sessions.ts';
 import { digestPassword } from './passwords.ts';
 
 export interface CreateUserInput {
@@ -72,9 +73,13 @@ export async function issueLoginToken(app: App, user: User): Promise<{ token: st
 /** The user and token behind a token string, or null when unknown, expired or deactivated. */
 export async function authenticateToken(app: App, token: string, userId?: string) {
   if (!token || token.length > 256) return null;
-  const row = await app.store.tokens.findLive(app.keys.hashToken(token), app.clock.now());
-  if (!row || (userId !== undefined && row.userId !== userId)) return null;
-  const user = await app.store.users.byId(row.userId);
-  if (!user || !user.active) return null;
-  return { user, token: row };
+  return authenticateTokenHash(app, app.keys.hashToken(token), userId);
+}
+
+/** As authenticateToken, for a session that kept the hash (a DDP connection re-checks it on every call). */
+export async function authenticateTokenHash(app: App, tokenHash: string, userId?: string) {
+  const found = await findLiveSession(app.store.db, tokenHash, app.clock.now());
+  if (!found || (userId !== undefined && found.token.userId !== userId)) return null;
+  if (!found.user.active) return null;
+  return found;
 }

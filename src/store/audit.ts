@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { AuditDetails, AuditEvent, AuditEventName } from '../core/audit.ts';
-import type { Database } from './schema.ts';
+import type { AuditEventsTable, Database } from './schema.ts';
 
 /** An audit event as stored and as admins read it. */
 export interface AuditRecord {
@@ -31,11 +31,28 @@ function parseDetails(text: string): AuditDetails {
   }
 }
 
+type AuditRow = Insertable<AuditEventsTable>;
+
+interface Pending {
+  row: AuditRow;
+  done: (error?: unknown) => void;
+}
+
+/** Most events one statement writes (each batch size is a statement text of its own in the statement cache). */
+const MAX_BATCH = 64;
+
 export class AuditStore {
+  private pending: Pending[] = [];
+
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(e: AuditEvent, at: number): Promise<void> {
-    await this.db.insertInto('audit_events').values({
+  /**
+   * Resolves once the event is committed. Events of concurrent calls are written together
+   * (group commit): one statement, one commit, one fsync for all of them instead of one
+   * each: under SQLite's synchronous=FULL the audit line was half the commits of a code check.
+   */
+  insert(e: AuditEvent, at: number): Promise<void> {
+    const row: AuditRow = {
       at,
       event: e.event,
       user_id: e.userId,
@@ -43,7 +60,32 @@ export class AuditStore {
       transport: e.client?.transport ?? 'cli',
       client_address: e.client?.address ?? '',
       details: JSON.stringify(e.details ?? {}),
-    }).execute();
+    };
+    return new Promise<void>((resolve, reject) => {
+      // The calls running now get to add theirs before the batch is written.
+      if (this.pending.length === 0) setImmediate(() => void this.flush());
+      this.pending.push({ row, done: (error) => (error === undefined ? resolve() : reject(error)) });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      try {
+        await this.db.insertInto('audit_events').values(batch.map((p) => p.row)).execute();
+        for (const p of batch) p.done();
+      } catch {
+        // One row that cannot be written must not sink the others: each gets its own answer.
+        for (const p of batch) {
+          try {
+            await this.db.insertInto('audit_events').values(p.row).execute();
+            p.done();
+          } catch (error) {
+            p.done(error);
+          }
+        }
+      }
+    }
   }
 
   /** Newest first. */

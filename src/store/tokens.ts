@@ -14,7 +14,7 @@ export interface LoginToken {
   lastTokenPart: string | null;
 }
 
-const toToken = (r: Selectable<LoginTokensTable>): LoginToken => ({
+export const toToken = (r: Selectable<LoginTokensTable>): LoginToken => ({
   tokenHash: r.token_hash,
   userId: r.user_id,
   kind: r.kind === 'pat' ? 'pat' : 'login',

@@ -27,7 +27,7 @@ export type UserPatch = Partial<{
   totpLastStep: number | null;
 }>;
 
-function toUser(row: Selectable<UsersTable>, emails: { address: string; verified: number }[]): User {
+export function toUser(row: Selectable<UsersTable>, emails: { address: string; verified: number }[]): User {
   return {
     id: row.id,
     username: row.username,

@@ -9,6 +9,7 @@ import { newId } from '../../core/random.ts';
 import { ddpInput } from '../../operations/call-with-two-factor.ts';
 import { invoke } from '../../operations/invoke.ts';
 import type { OperationContext, Registry } from '../../operations/registry.ts';
+import { authenticateTokenHash } from '../../services/accounts.ts';
 import { clientAddressOf } from '../client-address.ts';
 import { EjsonDepthError, fromEjson, toEjson } from './ejson.ts';
 
@@ -21,6 +22,8 @@ const READY_SUBSCRIPTIONS = new Set(['meteor.loginServiceConfiguration', 'meteor
 
 interface Connection {
   socket: WebSocket;
+  /** The TCP socket under `socket`: corked so that a method's two answers leave in one write. */
+  wire: Duplex;
   sessionId: string | null;
   userId: string | null;
   tokenHash: string | null;
@@ -44,8 +47,14 @@ export interface DdpServer {
   close(): Promise<void>;
 }
 
+const frameOf = (msg: Record<string, unknown>): string => JSON.stringify(toEjson(msg));
+
+function sendFrame(conn: Connection, frame: string): void {
+  if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(frame);
+}
+
 function send(conn: Connection, msg: Record<string, unknown>): void {
-  if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(toEjson(msg)));
+  sendFrame(conn, frameOf(msg));
 }
 
 function badFrame(conn: Connection, reason: string, offendingMessage?: unknown): void {
@@ -75,19 +84,14 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
   let closing = false;
 
   async function contextFor(conn: Connection, twoFactor: OperationContext['twoFactor']): Promise<OperationContext> {
-    let user = null;
-    let token = null;
-    if (conn.userId && conn.tokenHash) {
-      // Re-read on every call: a revoked token or a changed 2FA state takes effect at once.
-      token = await app.store.tokens.findLive(conn.tokenHash, app.clock.now());
-      user = token ? await app.store.users.byId(conn.userId) : null;
-      if (!token || !user || !user.active) {
-        conn.userId = null;
-        conn.tokenHash = null;
-        user = null;
-        token = null;
-      }
+    // Re-read on every call: a revoked token or a changed 2FA state takes effect at once.
+    const found = conn.userId && conn.tokenHash ? await authenticateTokenHash(app, conn.tokenHash, conn.userId) : null;
+    if (!found) {
+      conn.userId = null;
+      conn.tokenHash = null;
     }
+    const user = found?.user ?? null;
+    const token = found?.token ?? null;
     return {
       app, transport: 'ddp', clientAddress: conn.clientAddress, userAgent: conn.userAgent, user, token, twoFactor,
       session: {
@@ -100,6 +104,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
   async function runMethod(conn: Connection, id: string, name: string, rawParams: unknown[]): Promise<void> {
     const started = performance.now();
     let outcome = 'ok';
+    let resultFrame: string;
     try {
       const op = registry.ddpMethod(name);
       if (!op) throw new TwofoldError('error-method-not-found', { method: name }, `Method '${name}' not found`);
@@ -110,7 +115,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
       const msg: Record<string, unknown> = { msg: 'result', id };
       // On success there is no `error` key at all: some clients fail on `"error": null`.
       if (reply !== undefined) msg.result = reply;
-      send(conn, msg);
+      resultFrame = frameOf(msg);
     } catch (e) {
       let error: Record<string, unknown>;
       if (e instanceof TwofoldError) {
@@ -122,9 +127,16 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
         app.log.error({ err: e, method: name }, 'unexpected error in DDP method');
         error = meteorErrorOf(new TwofoldError('error-internal'));
       }
-      send(conn, { msg: 'result', id, error });
+      resultFrame = frameOf({ msg: 'result', id, error });
     }
-    send(conn, { msg: 'updated', methods: [id] });
+    // `result` and `updated` in one TCP write rather than two: half the system calls per method.
+    conn.wire.cork();
+    try {
+      sendFrame(conn, resultFrame);
+      send(conn, { msg: 'updated', methods: [id] });
+    } finally {
+      conn.wire.uncork();
+    }
     app.log.info({ ddp: name, ms: Math.round(performance.now() - started), outcome, userId: conn.userId ?? undefined }, 'method');
   }
 
@@ -202,7 +214,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
 
   wss.on('connection', (socket: WebSocket, req: IncomingMessage) => {
     const conn: Connection = {
-      socket, sessionId: null, userId: null, tokenHash: null,
+      socket, wire: req.socket, sessionId: null, userId: null, tokenHash: null,
       clientAddress: clientAddressOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], app.settings.trustProxy),
       userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
       lastSeen: Date.now(), queue: Promise.resolve(), queued: 0,
