@@ -22,7 +22,7 @@ export function renderApiDoc(registry: Registry): string {
     'Each operation is declared once and bound to REST and/or DDP; both transports apply the same login rule, input schema and second-factor policy.',
     '',
     '- **auth**: `none` (anyone), `optional` (a login changes the answer), `user` (logged in), `admin`.',
-    '- **2FA**: `none`, `ask` (a remembered success passes), `always` (ignores a remembered success). On REST send `x-2fa-code` and `x-2fa-method`; on DDP append `{twoFactorCode, twoFactorMethod}` or use `callWithTwoFactorRequired`.',
+    '- **2FA**: `none`, `ask` (a remembered success passes), `always` (ignores a remembered success), `code-argument` (the code is a parameter of the operation, checked every time, like `2fa:disable(code)`). On REST send `x-2fa-code` and `x-2fa-method`; on DDP append `{twoFactorCode, twoFactorMethod}` or use `callWithTwoFactorRequired`.',
     '- REST auth headers: `X-User-Id`, `X-Auth-Token`. Errors: `{"success":false,"error":"<reason> [<code>]","errorType":"<code>","details":{…}}`; DDP errors are Meteor errors with the same code.',
     '',
     '| operation | REST | DDP | auth | 2FA | summary |',

@@ -3,14 +3,13 @@ import { isAdmin } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { sha256Hex } from '../core/secrets.ts';
 import { checkSecondFactor } from '../core/twofactor/engine.ts';
-import type { SecondFactorPolicy } from '../core/twofactor/types.ts';
-import type { Operation, OperationContext } from './registry.ts';
+import type { Operation, OperationContext, OperationSecondFactor } from './registry.ts';
 
 /** Same token from another browser or address must not inherit a remembered success. */
 export const clientFingerprint = (ctx: Pick<OperationContext, 'userAgent' | 'clientAddress'>) =>
   sha256Hex(`${ctx.clientAddress}\0${ctx.userAgent}`);
 
-export function policyOf<I>(op: Operation<I>, ctx: OperationContext, input: I): SecondFactorPolicy {
+export function policyOf<I>(op: Operation<I>, ctx: OperationContext, input: I): OperationSecondFactor {
   return typeof op.twoFactor === 'function' ? op.twoFactor(ctx.app, input) : op.twoFactor;
 }
 
@@ -56,7 +55,7 @@ export async function invoke<I, O>(op: Operation<I, O>, ctx: OperationContext, r
 
   let policy = policyOf(op, ctx, input);
   if (opts.forceSecondFactor) policy = 'always';
-  if (policy !== 'none') {
+  if (policy === 'ask' || policy === 'always') {
     if (!ctx.user) throw new TwofoldError('error-invalid-user');
     // Rocket.Chat lets a personal access token created with bypassTwoFactor skip the check.
     if (!ctx.token?.bypass2fa) {

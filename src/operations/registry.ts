@@ -31,6 +31,13 @@ export interface OperationContext {
 
 export type AuthRule = 'none' | 'optional' | 'user' | 'admin';
 
+/**
+ * An operation's second-factor rule. `code-argument`: the code is the operation's own input
+ * (Rocket.Chat's `2fa:disable(code)`), checked by the handler through the engine's
+ * `checkAuthenticatorCode`, every time and never remembered.
+ */
+export type OperationSecondFactor = SecondFactorPolicy | 'code-argument';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface RestBinding<O> {
@@ -59,7 +66,7 @@ export interface Operation<I = any, O = any> {
   /** The code used when a login is needed and missing (REST answers 401 whatever it is). */
   authError?: 'not-authorized' | 'error-invalid-user' | 'unauthorized';
   /** A policy, or one chosen from the settings and the input (e.g. always ask when a password changes). */
-  twoFactor: SecondFactorPolicy | ((app: App, input: I) => SecondFactorPolicy);
+  twoFactor: OperationSecondFactor | ((app: App, input: I) => OperationSecondFactor);
   /** For the password fallback when its setting is off (spec §3.1). */
   requireSecondFactor?: boolean;
   input: z.ZodType<I>;

@@ -111,7 +111,7 @@ export const disableTotpOperation = defineOperation({
   summary: 'Turn the authenticator app off with one of its codes or a backup code (never remembered).',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'none', // the code argument is the check, always asked
+  twoFactor: 'code-argument',
   input: codeInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.disable', reply: (r: DisableResult) => ('refused' in r ? refusalReply(r) : { body: { success: true } }) },
   ddp: { name: '2fa:disable', params: codeParam, reply: (r: DisableResult) => !('refused' in r) },
@@ -132,7 +132,7 @@ export const regenerateCodesOperation = defineOperation({
   summary: 'Replace the backup codes with 12 new ones, given a code from the app or a backup code.',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'none', // the code argument is the check, always asked
+  twoFactor: 'code-argument',
   input: codeInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.regenerateCodes', reply: (r: RegenerateResult) => ('refused' in r ? refusalReply(r) : { body: { codes: r.codes, success: true } }) },
   ddp: { name: '2fa:regenerateCodes', params: codeParam, reply: (r: RegenerateResult) => ('refused' in r ? undefined : { codes: r.codes }) },
