@@ -12,6 +12,8 @@ export interface RunningServer {
   ddp: DdpServer;
   port: number;
   url: string;
+  /** The hourly clean-up of expired rows and old audit events, run now. */
+  purgeExpired(): Promise<void>;
   /** Graceful: stop accepting, finish calls in flight, close sockets, close the store. */
   close(): Promise<void>;
 }
@@ -46,6 +48,7 @@ export async function startServer(settings: Settings, overrides: AppOverrides = 
       await app.store.tokens.purgeExpired(now);
       await app.store.twoFactor.purgeExpired(now, app.settings.failureWindow * 1000);
       await app.store.db.deleteFrom('email_verifications').where('expires_at', '<=', now).execute();
+      if (app.settings.auditRetentionDays > 0) await app.store.audit.purgeBefore(now - app.settings.auditRetentionDays * 86_400_000);
     } catch (err) {
       app.log.warn({ err }, 'purging expired rows failed; will retry');
     }
@@ -56,6 +59,7 @@ export async function startServer(settings: Settings, overrides: AppOverrides = 
   let closed: Promise<void> | null = null;
   return {
     app, registry, ddp, port, url,
+    purgeExpired: purge,
     close() {
       closed ??= (async () => {
         clearInterval(purgeTimer);

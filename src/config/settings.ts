@@ -91,6 +91,7 @@ export const settingsTable = {
   loginBlockSeconds: int({ env: 'TWOFOLD_LOGIN_BLOCK_SECONDS', default: 300, min: 1, max: DAY, unit: 's', meaning: 'Sliding window of the login failure limits: a blocked name or address is let in again once its failures are older than this.' }),
   totpMaxDelta: int({ env: 'TWOFOLD_TOTP_MAX_DELTA', default: 1, min: 0, max: 10, unit: 'steps', meaning: 'TOTP codes this many 30 s steps before or after now are accepted.' }),
   totpIssuer: str({ env: 'TWOFOLD_TOTP_ISSUER', default: 'Twofold', maxLength: 64, pattern: /^[^:]+$/, patternText: 'text without ":"', meaning: 'Issuer shown by authenticator apps.' }),
+  auditRetentionDays: int({ env: 'TWOFOLD_AUDIT_RETENTION_DAYS', default: 365, min: 0, max: 3650, unit: 'days', meaning: 'Audit events older than this are deleted by the hourly clean-up (0: kept forever).' }),
   maskUnknownUsers: bool({ env: 'TWOFOLD_MASK_UNKNOWN_USERS', default: false, meaning: 'sendEmailCode answers an unknown user like a known one (an empty list) instead of `error-invalid-user`.' }),
   messageOperations2fa: list({
     env: 'TWOFOLD_MESSAGE_OPERATIONS_2FA', default: [], values: messageOperationNames,

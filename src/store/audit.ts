@@ -88,6 +88,12 @@ export class AuditStore {
     }
   }
 
+  /** Deletes the events recorded before `cutoff` (retention); returns how many went. */
+  async purgeBefore(cutoff: number): Promise<number> {
+    const r = await this.db.deleteFrom('audit_events').where('at', '<', cutoff).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   /** Newest first. */
   async list(q: AuditQuery): Promise<{ events: AuditRecord[]; total: number }> {
     let base = this.db.selectFrom('audit_events');

@@ -133,6 +133,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_events_user').on('audit_events').columns(['user_id', 'seq']).execute();
     },
   },
+  '0004_audit_retention_index': {
+    async up(db: Kysely<any>) {
+      // The hourly retention clean-up deletes by time.
+      await db.schema.createIndex('audit_events_at').on('audit_events').column('at').execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {
