@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter } from 'kysely';
 
 // Migrations are code, listed in order; they run on every start and are idempotent by
 // Kysely's bookkeeping table (with a lock, so several instances may start at once).
@@ -93,7 +93,6 @@ const migrations: Record<string, Migration> = {
         .addColumn('pinned_by', 'text')
         .execute();
       await db.schema.createIndex('messages_room_ts').on('messages').columns(['rid', 'ts']).execute();
-      void sql;
     },
   },
   '0002_personal_access_tokens': {
