@@ -41,7 +41,7 @@ for (const store of storesUnderTest) {
 
     it('REST: broken JSON, wrong content type and oversized bodies', async () => {
       expectError(await rest(t.url, 'POST', '/api/v1/login', { body: '{"user": "eve", ' }), 400, 'error-invalid-json');
-      expectError(await rest(t.url, 'POST', '/api/v1/login', { body: 'user=eve', headers: { 'content-type': 'application/xml' } }), 400, 'error-unsupported-media-type');
+      expectError(await rest(t.url, 'POST', '/api/v1/login', { body: 'user=eve', headers: { 'content-type': 'application/xml' } }), 415, 'error-unsupported-media-type');
       const huge = JSON.stringify({ emailOrUsername: 'a'.repeat(200 * 1024) });
       expectError(await rest(t.url, 'POST', '/api/v1/users.2fa.sendEmailCode', { body: huge }), 400, 'error-body-too-large');
       const deep = '['.repeat(5000) + ']'.repeat(5000);

@@ -60,6 +60,12 @@ export const settingsTable = {
     pattern: /^[0-9A-Fa-f.:]+(,[0-9A-Fa-f.:]+)*$/, patternText: 'comma-separated IP addresses',
     meaning: 'Reverse proxies (exact IP addresses) whose `X-Forwarded-For` names the client. Unset: the peer address is the client. Per-address limits count this address: behind a proxy, set it.',
   }),
+  allowedOrigins: str({
+    env: 'TWOFOLD_ALLOWED_ORIGINS', default: undefined, maxLength: 4096,
+    pattern: /^(\*|[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s,/]+)(,(\*|[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s,/]+))*$/,
+    patternText: 'comma-separated origins (scheme://host[:port]) or *',
+    meaning: 'Web pages (by `Origin`) from other sites that may open the DDP WebSocket (`/websocket`, `/sockjs/…`). Unset: only pages of this server (Origin host = Host header, or `X-Forwarded-Host` from a trusted proxy) and clients that send no Origin; any other upgrade gets HTTP 403. `*`: any page.',
+  }),
   logLevel: str({
     env: 'TWOFOLD_LOG_LEVEL', default: 'info', maxLength: 10, pattern: /^(fatal|error|warn|info|debug|trace|silent)$/,
     patternText: 'one of fatal, error, warn, info, debug, trace, silent', meaning: 'Log level (pino).',

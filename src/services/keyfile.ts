@@ -18,7 +18,7 @@ export function loadServerKey(dataDir: string, fromEnv: string | undefined): { k
     if (key.length < 32) throw new Error(`${file} is damaged: expected at least 32 bytes of base64`);
     return { key, source: file };
   }
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   // 'wx' fails if another process created it meanwhile; then read theirs.
   try {

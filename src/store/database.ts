@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
@@ -42,10 +42,15 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     };
     opened = { db, kind: 'postgres', where: url.toString(), close };
   } else {
-    mkdirSync(opts.dataDir, { recursive: true });
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     const file = join(opts.dataDir, 'twofold.db');
+    // The database holds password hashes, sealed TOTP secrets and token hashes: owner only.
+    // SQLite gives the -wal and -shm files the mode of the database file, so it is created
+    // 0600 before SQLite opens it (whatever the umask), and files of an older install are narrowed.
+    closeSync(openSync(file, 'a', 0o600));
     const sqlite = new SqliteDatabase(file);
     sqlite.pragma('journal_mode = WAL');
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
     // FULL makes every acknowledged commit survive a crash of the process and of the machine.
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');

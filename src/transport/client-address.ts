@@ -17,6 +17,10 @@ function trustedSet(list: string | undefined): Set<string> {
   return cached.trusted;
 }
 
+/** Whether the peer is one of the proxies the operator named in TWOFOLD_TRUST_PROXY. */
+export const isTrustedProxy = (peer: string | undefined, trustedProxies: string | undefined): boolean =>
+  trustedSet(trustedProxies).has(normalize(peer ?? ''));
+
 /**
  * The peer address, or, when the peer is a trusted proxy, the nearest address in
  * X-Forwarded-For that is not one: proxies append, so entries further left are whatever

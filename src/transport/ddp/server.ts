@@ -1,27 +1,38 @@
-// Meteor DDP (version "1") over a plain WebSocket at /websocket, spec §2.
+// Meteor DDP (version "1") over a plain WebSocket at /websocket, spec §2, and the same
+// sessions wrapped in SockJS framing at /sockjs/<server>/<session>/websocket, where Meteor's
+// browser client connects.
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { App } from '../../app.ts';
-import { meteorError, meteorErrorOf, TwofoldError } from '../../core/errors.ts';
+import { meteorError, meteorErrorOf, restErrorBody, TwofoldError } from '../../core/errors.ts';
 import { newId } from '../../core/random.ts';
-import { ddpInput } from '../../operations/call-with-two-factor.ts';
-import { invoke } from '../../operations/invoke.ts';
 import type { OperationContext, Registry } from '../../operations/registry.ts';
 import { authenticateTokenHash } from '../../services/accounts.ts';
 import { clientAddressOf } from '../client-address.ts';
+import { dispatchMethod, resultMessage } from './dispatch.ts';
 import { EjsonDepthError, fromEjson, toEjson } from './ejson.ts';
+import { originAllowed } from './origin.ts';
 
 export const DDP_PATH = '/websocket';
+/** SockJS's own path for a raw (unframed) WebSocket; Meteor serves /websocket as this. */
+const SOCKJS_RAW_PATH = '/sockjs/websocket';
+/** SockJS's WebSocket transport: /<prefix>/<server id>/<session id>/websocket (ids: no "/" or "."). */
+const SOCKJS_PATH = /^\/sockjs\/[^/.]{1,32}\/[^/.]{1,64}\/websocket$/;
+/** SockJS servers send a heartbeat frame `h` every 25 s by default; proxies see a live socket. */
+const SOCKJS_HEARTBEAT_MS = 25_000;
 const SUPPORTED_VERSIONS = ['1', 'pre2', 'pre1'];
 const MAX_QUEUED_METHODS = 64;
-const TWO_FACTOR_METHODS = ['email', 'totp', 'password'];
 // Subscriptions a Rocket.Chat client opens on connect that we answer as ready.
 const READY_SUBSCRIPTIONS = new Set(['meteor.loginServiceConfiguration', 'meteor_autoupdate_clientVersions']);
 
+type Framing = 'raw' | 'sockjs';
+
 interface Connection {
   socket: WebSocket;
+  /** raw: one DDP message per WebSocket message; sockjs: `a["…","…"]` out, `["…"]` in. */
+  framing: Framing;
   /** The TCP socket under `socket`: corked so that a method's two answers leave in one write. */
   wire: Duplex;
   sessionId: string | null;
@@ -49,12 +60,24 @@ export interface DdpServer {
 
 const frameOf = (msg: Record<string, unknown>): string => JSON.stringify(toEjson(msg));
 
-function sendFrame(conn: Connection, frame: string): void {
-  if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(frame);
+/** DDP messages to the client: one write however many there are (a result and its `updated`). */
+function sendFrames(conn: Connection, frames: string[]): void {
+  if (conn.socket.readyState !== conn.socket.OPEN) return;
+  if (conn.framing === 'sockjs') {
+    conn.socket.send(`a${JSON.stringify(frames)}`);
+    return;
+  }
+  // Corked: the frames leave in one TCP write rather than one each (half the system calls per method).
+  conn.wire.cork();
+  try {
+    for (const frame of frames) conn.socket.send(frame);
+  } finally {
+    conn.wire.uncork();
+  }
 }
 
-function send(conn: Connection, msg: Record<string, unknown>): void {
-  sendFrame(conn, frameOf(msg));
+function send(conn: Connection, ...msgs: Record<string, unknown>[]): void {
+  sendFrames(conn, msgs.map(frameOf));
 }
 
 function badFrame(conn: Connection, reason: string, offendingMessage?: unknown): void {
@@ -63,19 +86,10 @@ function badFrame(conn: Connection, reason: string, offendingMessage?: unknown):
   send(conn, msg);
 }
 
-/** The trailing `{twoFactorCode, twoFactorMethod}` that Rocket.Chat clients append to a call. */
-function splitTwoFactorParam(params: unknown[]): { params: unknown[]; code?: string | undefined; method?: string | undefined } {
-  const last = params[params.length - 1];
-  if (last === null || typeof last !== 'object' || Array.isArray(last) || !('twoFactorCode' in last)) return { params };
-  const { twoFactorCode, twoFactorMethod } = last as { twoFactorCode: unknown; twoFactorMethod?: unknown };
-  const code = typeof twoFactorCode === 'number' ? String(twoFactorCode) : twoFactorCode;
-  if (typeof code !== 'string' || code.length > 256) {
-    throw new TwofoldError('error-invalid-params', undefined, 'twoFactorCode must be a string');
-  }
-  if (twoFactorMethod !== undefined && !TWO_FACTOR_METHODS.includes(twoFactorMethod as string)) {
-    throw new TwofoldError('error-invalid-params', undefined, 'twoFactorMethod must be one of email, totp, password');
-  }
-  return { params: params.slice(0, -1), code, method: twoFactorMethod as string | undefined };
+/** Ends a socket; a SockJS client learns the code and reason from a `c` frame first. */
+function closeConnection(conn: Connection, code: number, reason: string): void {
+  if (conn.framing === 'sockjs' && conn.socket.readyState === conn.socket.OPEN) conn.socket.send(`c${JSON.stringify([code, reason])}`);
+  conn.socket.close(code, reason);
 }
 
 export function createDdpServer({ app, registry, track }: DdpServerOptions): DdpServer {
@@ -102,58 +116,27 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
   }
 
   async function runMethod(conn: Connection, id: string, name: string, rawParams: unknown[]): Promise<void> {
-    const started = performance.now();
-    let outcome = 'ok';
-    let resultFrame: string;
-    try {
-      const op = registry.ddpMethod(name);
-      if (!op) throw new TwofoldError('error-method-not-found', { method: name }, `Method '${name}' not found`);
-      const split = splitTwoFactorParam(rawParams);
-      const ctx = await contextFor(conn, { code: split.code, method: split.method });
-      const result = await invoke(op, ctx, ddpInput(op, split.params));
-      const reply = op.ddp?.reply ? op.ddp.reply(result) : result;
-      const msg: Record<string, unknown> = { msg: 'result', id };
-      // On success there is no `error` key at all: some clients fail on `"error": null`.
-      if (reply !== undefined) msg.result = reply;
-      resultFrame = frameOf(msg);
-    } catch (e) {
-      let error: Record<string, unknown>;
-      if (e instanceof TwofoldError) {
-        outcome = e.code;
-        // Meteor's accounts answer a failed login with the numeric 403.
-        error = e.code === 'login-failed' ? meteorError(403, e.reason) : meteorErrorOf(e);
-      } else {
-        outcome = 'error-internal';
-        app.log.error({ err: e, method: name }, 'unexpected error in DDP method');
-        error = meteorErrorOf(new TwofoldError('error-internal'));
-      }
-      resultFrame = frameOf({ msg: 'result', id, error });
-    }
-    // `result` and `updated` in one TCP write rather than two: half the system calls per method.
-    conn.wire.cork();
-    try {
-      sendFrame(conn, resultFrame);
-      send(conn, { msg: 'updated', methods: [id] });
-    } finally {
-      conn.wire.uncork();
-    }
-    app.log.info({ ddp: name, ms: Math.round(performance.now() - started), outcome, userId: conn.userId ?? undefined }, 'method');
+    const outcome = await dispatchMethod(app, registry, {
+      via: conn.framing === 'sockjs' ? 'sockjs' : 'websocket',
+      context: (twoFactor) => contextFor(conn, twoFactor),
+      userId: () => conn.userId ?? undefined,
+    }, name, rawParams);
+    send(conn, resultMessage(id, outcome), { msg: 'updated', methods: [id] });
   }
 
   function onMethod(conn: Connection, frame: Record<string, unknown>): void {
     const { id, method, params } = frame;
     if (typeof id !== 'string' || id.length === 0 || id.length > 128) return badFrame(conn, 'Bad request: method needs a string id', frame);
     if (typeof method !== 'string' || method.length > 128) {
-      send(conn, { msg: 'result', id, error: meteorError(400, 'Match failed') });
-      return send(conn, { msg: 'updated', methods: [id] });
+      return send(conn, { msg: 'result', id, error: meteorError(400, 'Match failed') }, { msg: 'updated', methods: [id] });
     }
     if (params !== undefined && !Array.isArray(params)) {
-      send(conn, { msg: 'result', id, error: meteorErrorOf(new TwofoldError('error-invalid-params', undefined, 'params must be an array')) });
-      return send(conn, { msg: 'updated', methods: [id] });
+      const error = meteorErrorOf(new TwofoldError('error-invalid-params', undefined, 'params must be an array'));
+      return send(conn, { msg: 'result', id, error }, { msg: 'updated', methods: [id] });
     }
     if (conn.queued >= MAX_QUEUED_METHODS) {
-      send(conn, { msg: 'result', id, error: meteorErrorOf(new TwofoldError('error-too-many-requests', { queued: conn.queued })) });
-      return send(conn, { msg: 'updated', methods: [id] });
+      const error = meteorErrorOf(new TwofoldError('error-too-many-requests', { queued: conn.queued }));
+      return send(conn, { msg: 'result', id, error }, { msg: 'updated', methods: [id] });
     }
     // Meteor runs one connection's methods in order; so do we.
     conn.queued++;
@@ -162,10 +145,26 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
     });
   }
 
-  function onFrame(conn: Connection, data: RawData, isBinary: boolean): void {
+  function onMessage(conn: Connection, data: RawData, isBinary: boolean): void {
     conn.lastSeen = Date.now();
     if (isBinary) return badFrame(conn, 'Bad request: binary frames are not DDP');
     const text = data.toString();
+    if (conn.framing === 'raw') return onText(conn, text);
+    // SockJS: a JSON array of DDP messages, each a string (or one bare string); anything
+    // else is broken framing, which a SockJS server answers by closing, as here.
+    if (text.length === 0) return;
+    let batch: unknown;
+    try {
+      batch = JSON.parse(text);
+    } catch {
+      batch = undefined;
+    }
+    const texts = Array.isArray(batch) ? batch : [batch];
+    if (!texts.every((t) => typeof t === 'string')) return closeConnection(conn, 3000, 'Broken framing.');
+    for (const t of texts as string[]) onText(conn, t);
+  }
+
+  function onText(conn: Connection, text: string): void {
     let frame: unknown;
     try {
       frame = fromEjson(JSON.parse(text));
@@ -212,16 +211,17 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
     }
   }
 
-  wss.on('connection', (socket: WebSocket, req: IncomingMessage) => {
+  wss.on('connection', (socket: WebSocket, req: IncomingMessage, framing: Framing) => {
     const conn: Connection = {
-      socket, wire: req.socket, sessionId: null, userId: null, tokenHash: null,
+      socket, framing, wire: req.socket, sessionId: null, userId: null, tokenHash: null,
       clientAddress: clientAddressOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], app.settings.trustProxy),
       userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
       lastSeen: Date.now(), queue: Promise.resolve(), queued: 0,
     };
     connections.add(conn);
-    socket.send('{"server_id":"0"}');
-    socket.on('message', (data, isBinary) => onFrame(conn, data, isBinary));
+    if (framing === 'sockjs') socket.send('o');
+    sendFrames(conn, ['{"server_id":"0"}']);
+    socket.on('message', (data, isBinary) => onMessage(conn, data, isBinary));
     socket.on('close', () => connections.delete(conn));
     socket.on('error', (err) => app.log.debug({ err: err.message }, 'DDP socket error'));
   });
@@ -236,25 +236,40 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
     }
   }, Math.max(250, intervalMs / 2));
   heartbeat.unref();
+  const sockjsHeartbeat = setInterval(() => {
+    for (const conn of connections) {
+      if (conn.framing === 'sockjs' && conn.socket.readyState === conn.socket.OPEN) conn.socket.send('h');
+    }
+  }, SOCKJS_HEARTBEAT_MS);
+  sockjsHeartbeat.unref();
 
   return {
     attach(server: Server) {
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        const path = (req.url ?? '').split('?')[0];
-        if (closing || path !== DDP_PATH) {
+        const path = (req.url ?? '').split('?')[0]!;
+        const framing: Framing | null = path === DDP_PATH || path === SOCKJS_RAW_PATH ? 'raw' : SOCKJS_PATH.test(path) ? 'sockjs' : null;
+        if (closing || framing === null) {
           socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
           return;
         }
-        wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+        // Before the handshake: a page from another site never gets a socket to speak on.
+        if (!originAllowed({ headers: req.headers, peer: req.socket.remoteAddress }, app.settings)) {
+          const body = JSON.stringify(restErrorBody(new TwofoldError('error-origin-not-allowed')));
+          socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+          app.log.info({ origin: String(req.headers.origin).slice(0, 256), path }, 'DDP upgrade refused: origin not allowed');
+          return;
+        }
+        wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req, framing));
       });
     },
     connectionCount: () => connections.size,
     async close() {
       closing = true;
       clearInterval(heartbeat);
+      clearInterval(sockjsHeartbeat);
       await Promise.all([...connections].map(async (conn) => {
         await conn.queue;
-        conn.socket.close(1001, 'server shutting down');
+        closeConnection(conn, 1001, 'server shutting down');
       }));
       wss.close();
     },

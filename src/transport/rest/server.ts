@@ -4,21 +4,10 @@ import type { App } from '../../app.ts';
 import { restErrorBody, TwofoldError } from '../../core/errors.ts';
 import { invoke } from '../../operations/invoke.ts';
 import type { Operation, OperationContext, Registry } from '../../operations/registry.ts';
-import { authenticateToken } from '../../services/accounts.ts';
-import { clientAddressOf } from '../client-address.ts';
+import { registerMethodCall } from './method-call.ts';
+import { header, identify } from './request.ts';
+import { registerSockjsInfo } from './sockjs-info.ts';
 import { registerWebApp } from './web.ts';
-
-const MAX_HEADER_VALUE = 256;
-
-/** One header as a bounded string; a repeated or oversized header is bad input, not a crash. */
-function header(req: FastifyRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  if (v === undefined) return undefined;
-  if (Array.isArray(v) || v.length > MAX_HEADER_VALUE) {
-    throw new TwofoldError('error-invalid-header', { header: name }, `Invalid header ${name}`);
-  }
-  return v;
-}
 
 /** Rocket.Chat's rate-limit headers (reset as epoch ms), plus the standard Retry-After in seconds. */
 function setRateLimitHeaders(reply: FastifyReply, r: NonNullable<TwofoldError['rateLimit']>): void {
@@ -85,7 +74,9 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
     frameworkErrors: (_err, _req, reply) => { (reply as FastifyReply).code(400).send(restErrorBody(new TwofoldError('error-bad-request'))); },
   });
 
-  // JSON bodies; an empty body is no input rather than an error (Rocket.Chat clients POST without one).
+  // JSON bodies only; an empty body is no input rather than an error (Rocket.Chat clients POST
+  // without one). Every other type (form-encoded, multipart, text/plain: what an HTML form or a
+  // "simple" cross-site request can send without a CORS preflight) is refused with 415.
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body);
@@ -95,9 +86,6 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
     } catch {
       done(new TwofoldError('error-invalid-json'), undefined);
     }
-  });
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
 
   fastify.addHook('onResponse', (req, reply, done) => {
@@ -127,6 +115,8 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
       handler: (req, reply) => track(() => handle(app, op, req, reply)),
     });
   }
+  registerMethodCall(fastify, { app, registry, track });
+  registerSockjsInfo(fastify, app);
   registerWebApp(fastify);
   return fastify;
 }
@@ -153,16 +143,10 @@ async function handle(app: App, op: Operation, req: FastifyRequest, reply: Fasti
 }
 
 async function restContext(app: App, req: FastifyRequest): Promise<OperationContext> {
-  const userId = header(req, 'x-user-id');
-  const authToken = header(req, 'x-auth-token');
-  const found = userId && authToken ? await authenticateToken(app, authToken, userId) : null;
   return {
     app,
     transport: 'rest',
-    clientAddress: clientAddressOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], app.settings.trustProxy),
-    userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
-    user: found?.user ?? null,
-    token: found?.token ?? null,
+    ...await identify(app, req),
     twoFactor: { code: header(req, 'x-2fa-code'), method: header(req, 'x-2fa-method') },
     session: { loggedIn() {}, loggedOut() {} },
   };
