@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { RestClient } from '@rocket.chat/api-client';
 import { FakeClock } from '../src/core/clock.ts';
 import { ddpError, DdpTestClient, sha256 } from './helpers/ddp.ts';
 import { emailUserSession, mailedCode, wrongCode } from './helpers/realtime.ts';
@@ -108,6 +109,29 @@ for (const store of storesUnderTest) {
       assert.equal((await call('method.call', 'twofold:me', [], auth)).result.username, 'ugo');
       // callAnon runs as nobody even with valid headers, as Rocket.Chat's does.
       assert.equal((await call('method.callAnon', 'twofold:me', [], auth)).error.error, 'unauthorized');
+    });
+
+    it('Rocket.Chat\'s own REST client (@rocket.chat/api-client) does the web client\'s DDP over REST: callAnon/login, then method.call with the trailing code', async () => {
+      const { ddp } = await emailUserSession(t, 'wynn');
+      ddp.close();
+      // What the web client's ddpOverREST does with each DDP message: stringify it, post it, parse `message`.
+      const client = new RestClient({ baseUrl: t.url }) as unknown as { post(endpoint: string, params: unknown): Promise<any>; setCredentials(c: Record<string, string>): void };
+      const send = async (endpoint: string, method: string, params: unknown[]) => {
+        const id = String(nextId++);
+        const answer = await client.post(`/v1/${endpoint}/${encodeURIComponent(method)}`, { message: JSON.stringify({ msg: 'method', id, method, params }) });
+        const message = JSON.parse(answer.message);
+        assert.equal(message.id, id);
+        return message;
+      };
+      const request = { user: { username: 'wynn' }, password: { digest: sha256('wynn pw'), algorithm: 'sha-256' } };
+      const code = await codeFor('wynn', () => send('method.callAnon', 'login', [request]));
+      const login = await send('method.callAnon', 'login', [{ totp: { login: request, code } }]);
+      client.setCredentials({ 'X-User-Id': login.result.id, 'X-Auth-Token': login.result.token });
+      let challenge: any;
+      const code2 = await codeFor('wynn', async () => { challenge = await send('method.call', 'saveUserProfile', [{ realname: 'Wynn W' }]); });
+      assert.equal(challenge.error.error, 'totp-required');
+      assert.equal((await send('method.call', 'saveUserProfile', [{ realname: 'Wynn W' }, { twoFactorCode: code2, twoFactorMethod: 'email' }])).result, true);
+      assert.equal((await send('method.call', 'twofold:me', [])).result.name, 'Wynn W');
     });
 
     it('bad requests get a clear HTTP error: no login, no or bad message, another method in the path, too large, not JSON', async () => {
