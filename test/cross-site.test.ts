@@ -4,11 +4,13 @@
 // that hold the accounts are readable by their owner only.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { DdpTestClient } from './helpers/ddp.ts';
 import { rest } from './helpers/rest.ts';
@@ -46,6 +48,10 @@ function rawPost(port: number, path: string, headers: Record<string, string>): P
     socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   });
 }
+
+const CHROMIUM = '/usr/bin/chromium';
+// CI installs Chromium (.ci/run), so there a missing browser is a failure, not a skip.
+const noBrowser = !existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} is missing` : false;
 
 for (const store of storesUnderTest) {
   describe(`cross-site requests (${store})`, () => {
@@ -145,6 +151,47 @@ for (const store of storesUnderTest) {
     });
   });
 }
+
+describe('a hostile page in Chromium (sqlite)', { skip: noBrowser }, () => {
+  it('cannot open a DDP socket nor make the server mail a code with a form-encoded post; the server\'s own page can connect', async () => {
+    const t = await startTestServer();
+    await t.addUser({ username: 'zoe', password: 'zoe pw' });
+    // Another site: any page on another port is another origin.
+    const evil: Server = createServer((_req, res) => { res.setHeader('content-type', 'text/html'); res.end('<!doctype html><title>evil</title>'); });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    const evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/`;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage();
+      const tryWebSocket = (url: string) => page.evaluate((u) => new Promise<string>((resolve) => {
+        const ws = new WebSocket(u);
+        ws.onopen = () => { ws.close(); resolve('open'); };
+        ws.onerror = () => resolve('refused');
+      }), url);
+      const sockjsUrl = t.wsUrl.replace(/\/websocket$/, '/sockjs/1/evilpage/websocket');
+
+      await page.goto(evilUrl);
+      assert.equal(await tryWebSocket(t.wsUrl), 'refused');
+      assert.equal(await tryWebSocket(sockjsUrl), 'refused');
+      // A "simple" cross-site POST needs no preflight: the browser sends it and hides the answer.
+      const seen = t.mail.messages.length;
+      await page.evaluate(async (u) => {
+        await fetch(`${u}/api/v1/users.2fa.sendEmailCode`, { method: 'POST', mode: 'no-cors', body: new URLSearchParams({ emailOrUsername: 'zoe' }) });
+      }, t.url);
+      // sendEmailCode answers after the mail is handed over, so a sent code would be here by now.
+      assert.equal(t.mail.messages.slice(seen).filter((m) => m.to.includes('zoe@example.com')).length, 0);
+
+      await page.goto(`${t.url}/api/info`);
+      assert.equal(await tryWebSocket(t.wsUrl), 'open');
+      assert.equal(await tryWebSocket(sockjsUrl), 'open');
+    } finally {
+      await browser.close();
+      evil.closeAllConnections();
+      await new Promise((resolve) => evil.close(resolve));
+      await t.close();
+    }
+  });
+});
 
 describe('SQLite files are created for their owner only', () => {
   it('the data dir is 0700 and twofold.db, -wal and -shm are 0600, even under a permissive umask', async () => {
