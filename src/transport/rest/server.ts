@@ -6,6 +6,7 @@ import { invoke } from '../../operations/invoke.ts';
 import type { Operation, OperationContext, Registry } from '../../operations/registry.ts';
 import { authenticateToken } from '../../services/accounts.ts';
 import { clientAddressOf } from '../client-address.ts';
+import { buildOpenApiDocument } from './openapi.ts';
 import { registerWebApp } from './web.ts';
 
 const MAX_HEADER_VALUE = 256;
@@ -117,6 +118,12 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
   });
 
   fastify.get('/api/info', async () => ({ version: app.version, success: true }));
+  // Built from the registry on first request (it does not change while the server runs), then kept.
+  let openapi: string | undefined;
+  fastify.get('/api/openapi.json', async (_req, reply) => {
+    openapi ??= JSON.stringify(buildOpenApiDocument(registry, app.version));
+    return reply.type('application/json; charset=utf-8').send(openapi);
+  });
 
   for (const op of registry.all()) {
     if (!op.rest) continue;
