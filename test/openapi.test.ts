@@ -128,7 +128,7 @@ for (const store of storesUnderTest) {
     let doc: Doc;
     let resolved: Doc;
     before(async () => {
-      t = await startTestServer({ store, settings: { sendCodeUserPerHour: 3 } });
+      t = await startTestServer({ store, settings: { sendCodeUserPerHour: 3, loginFailuresPerUser: 2 } });
       await t.addUser({ username: 'alice', password: 'alice pw' });
       await t.addUser({ username: 'bob', password: 'bob pw', email2fa: true });
       await t.addUser({ username: 'carol', password: 'carol pw', email2fa: true });
@@ -184,6 +184,12 @@ for (const store of storesUnderTest) {
       assert.deepEqual(twoFactorError.properties.errorType.enum, ['totp-required', 'totp-invalid', 'totp-max-attempts']);
       assert.deepEqual(resolved.components.schemas.TwoFactorError.properties.details.properties.codeExpires.items, { type: 'string', format: 'date-time' });
 
+      // The authenticator's own calls take the code in their input and answer a wrong one with the same body.
+      const totpDisable = doc.paths['/api/v1/users.totp.disable'].post;
+      assert.equal(totpDisable['x-twofold-second-factor'], 'code-argument');
+      assert.ok(totpDisable.responses['400'].content['application/json'].schema.anyOf.some((b: Doc) => b.$ref === '#/components/schemas/TwoFactorError'));
+      assert.ok(!totpDisable.parameters.some((p: Doc) => p.$ref === '#/components/parameters/TwoFactorCode'));
+
       // An operation that never asks documents no 2FA headers; an anonymous one no login.
       const enable = resolved.paths['/api/v1/users.2fa.enableEmail'].post;
       assert.ok(!enable.parameters.some((p: Doc) => p.name === 'x-2fa-code'));
@@ -199,7 +205,7 @@ for (const store of storesUnderTest) {
       assert.deepEqual(Object.keys(send.headers).sort(), ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'].sort());
     });
 
-    it('the bodies the server really sends match the documented ones (400 totp-required, login 401s, 429)', async () => {
+    it('the bodies the server really sends match the documented ones (400 totp-required, login 401s, 429) with the documented headers', async () => {
       const check = schemaChecker(doc);
       const expectValid = (validate: ReturnType<typeof check.at>, body: unknown, what: string) =>
         assert.ok(validate(body), `${what}: ${JSON.stringify(body)} does not match: ${JSON.stringify(validate.errors)}`);
@@ -233,6 +239,17 @@ for (const store of storesUnderTest) {
       const badPassword = await rest(t.url, 'POST', '/api/v1/login', { body: { user: 'bob', password: 'nope' } });
       assert.equal(badPassword.status, 401);
       expectValid(login401, badPassword.body, 'login 401 bad password');
+      let blocked: Awaited<ReturnType<typeof rest>> | undefined;
+      for (let i = 0; i < 5 && !blocked; i++) {
+        const r = await rest(t.url, 'POST', '/api/v1/login', { body: { user: 'dave', password: 'guess' } });
+        assert.equal(r.status, 401);
+        if (r.body.error === 'error-login-blocked-for-user') blocked = r;
+      }
+      assert.ok(blocked, 'the login was blocked');
+      expectValid(login401, blocked.body, 'login 401 blocked');
+      for (const h of Object.keys(doc.paths['/api/v1/login'].post.responses['401'].headers)) {
+        assert.match(blocked.headers.get(h) ?? '', /^\d+$/, `login 401 header ${h}`);
+      }
 
       // Explicit sends are limited (3 an hour here): the fourth is 429 with the documented headers.
       let limited: Awaited<ReturnType<typeof rest>> | undefined;

@@ -304,6 +304,8 @@ function responsesOf(op: Operation): Json {
   if (mayAskByPolicy(op) && !TWO_FACTOR_CODES.some((c) => mapped.has(c))) {
     add(400, ref('schemas', 'TwoFactorError'), 'Second factor needed or wrong: `totp-required`, `totp-invalid`, `totp-max-attempts`; retry with x-2fa-code and x-2fa-method.');
   }
+  // The code in the input is checked by the same engine, which answers with the same errors.
+  if (op.twoFactor === 'code-argument') add(400, ref('schemas', 'TwoFactorError'), 'The code in the input is wrong or tried too often: `totp-invalid`, `totp-max-attempts`.');
   if (op.auth === 'user' || op.auth === 'admin') add(401, errorBody, `Not logged in: \`${op.authError ?? 'not-authorized'}\`.`);
   if (op.auth === 'admin') add(403, errorBody, 'Not an admin: `error-not-allowed`.');
   if (mayAskByPolicy(op) || SENDS_CODES_ON_REQUEST.has(op.name) || custom.some((g) => g.twoFactor)) {
