@@ -2,6 +2,7 @@
 // whose documented error bodies are the ones the server really sends.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 // ajv and ajv-formats are in node_modules as dependencies of fastify and of the OpenAPI validator.
@@ -145,6 +146,8 @@ for (const store of storesUnderTest) {
       assert.equal(doc.openapi, '3.1.0');
       assert.deepEqual(doc.info.title, 'Twofold');
       assert.equal(doc.info.version, t.server.app.version);
+      const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+      assert.equal(doc.info.version, pkg.version);
       const again = await rest(t.url, 'GET', '/api/openapi.json');
       assert.deepEqual(again.body, doc);
     });

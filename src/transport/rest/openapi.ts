@@ -136,6 +136,18 @@ function acceptsNoBody(op: Operation): boolean {
   }
 }
 
+/** Whether a custom REST mapping passes the documented field names through unchanged (checked with marker values). */
+function keepsNames(op: Operation, names: string[]): boolean {
+  if (names.length === 0) return false;
+  const probe = Object.fromEntries(names.map((n) => [n, `\u0000probe:${n}`]));
+  try {
+    const out = op.rest!.input!({ body: { ...probe }, query: { ...probe }, headers: {} });
+    return isObject(out) && names.every((n) => out[n] === probe[n]);
+  } catch {
+    return false;
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Error bodies
 
@@ -350,7 +362,10 @@ function operationObject(op: Operation, method: HttpMethod, operationId: string,
   if (policy === 'always') notes.push('Asks for a second factor every time (when the user has a method), even after a remembered success.');
   if (policy === 'depends') notes.push('May ask for a second factor, depending on the settings or the input (see the summary).');
   if (policy === 'code-argument') notes.push('The authenticator code is part of the input and is checked every time.');
-  if (binding.input) notes.push('The REST binding maps the raw request onto the input documented here (e.g. Rocket.Chat\'s field names) before it is checked.');
+  if (binding.input) {
+    notes.push('The REST binding maps the raw request (Rocket.Chat\'s field names, query strings) onto the input documented here before checking it'
+      + (keepsNames(op, Object.keys(properties)) ? '; the names documented here are also accepted as they are.' : '.'));
+  }
 
   const operation: Json = {
     operationId,
