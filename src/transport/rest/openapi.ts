@@ -3,7 +3,7 @@
 // (zod 4 emits JSON Schema 2020-12, OpenAPI 3.1's dialect); login rule, second-factor
 // policy and error bodies come from the operation's declaration and the error catalogue.
 // Nothing here names an operation except the one fact the registry does not carry (which
-// operations mail a code on request), so operations added later are documented as they are.
+// operations mail something on request), so operations added later are documented as they are.
 
 import { z } from 'zod';
 import { errorCatalogue, TwofoldError, type ErrorCode } from '../../core/errors.ts';
@@ -16,10 +16,12 @@ const TWO_FACTOR_CODES: readonly ErrorCode[] = ['totp-required', 'totp-invalid',
 /** Errors that carry rate-limit headers on REST (src/core/twofactor/limits.ts). */
 const RATE_LIMITED_CODES: ReadonlySet<string> = new Set(['error-too-many-requests', 'error-login-blocked-for-ip', 'error-login-blocked-for-user']);
 /**
- * Operations that mail a code on request. Every operation that may ask for a second factor
- * can mail one too (an email challenge); those are found from their policy.
+ * Operations that mail something on request (a code, a sign-up's or a new address's
+ * verification link), whose sends are limited per user, address or inbox. Every operation
+ * that may ask for a second factor can mail a code too (an email challenge); those are
+ * found from their policy.
  */
-const SENDS_CODES_ON_REQUEST: ReadonlySet<string> = new Set(['users.2fa.sendEmailCode']);
+const SENDS_MAIL_ON_REQUEST: ReadonlySet<string> = new Set(['users.2fa.sendEmailCode', 'users.register', 'users.sendConfirmationEmail']);
 /** server.ts refuses a longer header value with error-invalid-header. */
 const MAX_HEADER_VALUE = 256;
 
@@ -320,8 +322,8 @@ function responsesOf(op: Operation): Json {
   if (op.twoFactor === 'code-argument') add(400, ref('schemas', 'TwoFactorError'), 'The code in the input is wrong or tried too often: `totp-invalid`, `totp-max-attempts`.');
   if (op.auth === 'user' || op.auth === 'admin') add(401, errorBody, `Not logged in: \`${op.authError ?? 'not-authorized'}\`.`);
   if (op.auth === 'admin') add(403, errorBody, 'Not an admin: `error-not-allowed`.');
-  if (mayAskByPolicy(op) || SENDS_CODES_ON_REQUEST.has(op.name) || custom.some((g) => g.twoFactor)) {
-    add(429, errorBody, 'Too many email codes sent: `error-too-many-requests`, `details.timeToReset` in seconds.', true);
+  if (mayAskByPolicy(op) || SENDS_MAIL_ON_REQUEST.has(op.name) || custom.some((g) => g.twoFactor)) {
+    add(429, errorBody, 'Too many mails asked for (codes, links): `error-too-many-requests`, `details.timeToReset` in seconds.', true);
   }
   for (const g of custom) add(g.status, g.schema, `${g.codes.map((c) => `\`${c}\``).join(', ')}: this endpoint's own body.`, g.rateLimited);
 
