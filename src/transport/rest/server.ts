@@ -7,6 +7,7 @@ import type { Operation, OperationContext, Registry } from '../../operations/reg
 import { registerMethodCall } from './method-call.ts';
 import { header, identify } from './request.ts';
 import { registerSockjsInfo } from './sockjs-info.ts';
+import { buildOpenApiDocument } from './openapi.ts';
 import { registerWebApp } from './web.ts';
 
 /** Rocket.Chat's rate-limit headers (reset as epoch ms), plus the standard Retry-After in seconds. */
@@ -105,6 +106,12 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
   });
 
   fastify.get('/api/info', async () => ({ version: app.version, success: true }));
+  // Built from the registry on first request (it does not change while the server runs), then kept.
+  let openapi: string | undefined;
+  fastify.get('/api/openapi.json', async (_req, reply) => {
+    openapi ??= JSON.stringify(buildOpenApiDocument(registry, app.version));
+    return reply.type('application/json; charset=utf-8').send(openapi);
+  });
 
   for (const op of registry.all()) {
     if (!op.rest) continue;
