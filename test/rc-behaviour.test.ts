@@ -114,6 +114,10 @@ for (const store of storesUnderTest) {
         const mails = w.t.mail.messages.length;
         const again = await w.call('POST', '/api/v1/users.totp.enable', { auth: fresh });
         assert.equal(again.body.errorType, 'error-2fa-already-enabled');
+        const ddp = await DdpTestClient.open(w.t.wsUrl);
+        await ddp.call('login', { resume: fresh.authToken });
+        assert.equal((await ddpError(ddp.call('2fa:enable'))).error, 'error-2fa-already-enabled');
+        ddp.close();
         assert.equal(w.t.mail.messages.length, mails, 'no code was mailed for a call that cannot succeed');
       });
     });
