@@ -8,6 +8,7 @@ import { RestClient } from '@rocket.chat/api-client';
 import { sha256 } from './helpers/ddp.ts';
 import { twoFactorWorld, type Account, type TwoFactorWorld } from './helpers/rest-2fa.ts';
 import { codeOf } from './helpers/smtp.ts';
+import { productionLimits } from './helpers/limits.ts';
 import { storesUnderTest } from './helpers/stores.ts';
 
 type Prompt = { method: 'totp' | 'email' | 'password'; emailOrUsername?: string; invalidAttempt?: boolean };
@@ -97,4 +98,81 @@ for (const store of storesUnderTest) {
       assert.deepEqual(prompts.map((p) => p.method), ['password']);
     });
   });
+}
+
+// The same client with the production send limits: its challenge flow asks for the code to be
+// sent again right after the challenge mailed one, which must not be refused (issue 12 point 1).
+for (const store of storesUnderTest) {
+  describe(`@rocket.chat/api-client "send again" inside a challenge, production send limits (${store})`, () => {
+    let w: TwoFactorWorld;
+    before(async () => { w = await twoFactorWorld(store, { settings: { ...productionLimits, sendCodeAddressPerHour: 100_000 } }); });
+    after(() => w.t.close());
+
+    const mailsTo = (a: Account) => w.t.mail.messages.filter((m) => m.to.includes(a.address) && m.subject === 'Authentication code');
+
+    it('login → 401 totp-required (a code is mailed) → users.2fa.sendEmailCode at once → 200 and a second mail → login with the newest code', async () => {
+      const u = await w.emailUser();
+      w.clock.advance(3601);
+      const client = new RestClient({ baseUrl: w.t.url });
+      const refused: Response = await loose(client).post('/v1/login', { user: u.username, password: u.password }).then(
+        () => assert.fail('the first login attempt should be challenged'),
+        (r: Response) => r,
+      );
+      assert.equal(refused.status, 401);
+      const challenge = await refused.json();
+      assert.equal(challenge.error, 'totp-required');
+      assert.equal(challenge.details.codeGenerated, true);
+      await w.t.mail.waitFor((m) => m.to.includes(u.address), 10_000);
+      assert.equal(mailsTo(u).length, 1);
+
+      const seen = w.t.mail.messages.length;
+      const resent = await loose(client).post('/v1/users.2fa.sendEmailCode', { emailOrUsername: u.username });
+      assert.equal(resent.success, true);
+      assert.equal(resent.emails.length, 1, 'the address the code went to (masked: the caller is not logged in)');
+      const newest = await nextMailedCodeIn(w, u, seen);
+      assert.equal(mailsTo(u).length, 2, 'a second code was mailed');
+
+      const login = await loose(client).post('/v1/login', { user: u.username, password: u.password, code: newest });
+      assert.equal(login.status, 'success');
+      assert.equal(login.data.userId, u.id);
+
+      // Two explicit requests back to back: the second waits out the interval.
+      await loose(client).post('/v1/users.2fa.sendEmailCode', { emailOrUsername: u.username }).then(
+        () => assert.fail('a second explicit request at once must be refused'),
+        async (r: Response) => {
+          assert.equal(r.status, 429);
+          const body = await r.json();
+          assert.equal(body.errorType, 'error-too-many-requests');
+          assert.equal(body.details.timeToReset, 60);
+        },
+      );
+    });
+
+    it('a protected call whose challenge mailed a code: the handler presses "send again", gets 200, and the newest code completes the call', async () => {
+      const u = await w.emailUser();
+      w.clock.advance(3601);
+      const auth = await w.loginEmailUser(u);
+      w.clock.advance(3601);
+      const client = new RestClient({ baseUrl: w.t.url });
+      client.setCredentials({ 'X-User-Id': auth.userId, 'X-Auth-Token': auth.authToken });
+      const prompts: Prompt[] = [];
+      const mailsBefore = mailsTo(u).length;
+      client.handleTwoFactorChallenge(async (args) => {
+        prompts.push(args);
+        // The challenge mailed a code; the user asks for another one, as Rocket.Chat's modal lets them.
+        const before = w.t.mail.messages.length;
+        const resent = await loose(client).post('/v1/users.2fa.sendEmailCode', { emailOrUsername: args.emailOrUsername });
+        assert.deepEqual(resent, { emails: [u.address], success: true });
+        assert.equal(mailsTo(u).length - mailsBefore, 2, 'the challenge\'s code and the one sent again');
+        return nextMailedCodeIn(w, u, before);
+      });
+      const result = await loose(client).post('/v1/users.generatePersonalAccessToken', { tokenName: 'after-resend' });
+      assert.equal(result.success, true);
+      assert.deepEqual(prompts.map((p) => [p.method, p.invalidAttempt]), [['email', false]]);
+    });
+  });
+}
+
+function nextMailedCodeIn(w: TwoFactorWorld, a: Account, seen: number): Promise<string> {
+  return w.t.mail.waitFor((m) => m.to.includes(a.address) && m.subject === 'Authentication code', 10_000, seen).then(codeOf);
 }

@@ -28,7 +28,9 @@ for (const store of storesUnderTest) {
     };
 
     it('REST: unknown fields, wrong types and missing fields', async () => {
-      expectError(await rest(t.url, 'POST', '/api/v1/users.2fa.sendEmailCode', { body: { emailOrUsername: 'eve', extra: 1 } }), 400, 'error-invalid-params');
+      const extra = await rest(t.url, 'POST', '/api/v1/users.updateOwnBasicInfo', { auth, body: { data: { name: 'Eve', extra: 1 } } });
+      expectError(extra, 400, 'invalid-params');
+      assert.equal(extra.body.error, 'must NOT have additional properties [invalid-params]');
       expectError(await rest(t.url, 'POST', '/api/v1/users.2fa.sendEmailCode', { body: { emailOrUsername: 42 } }), 400, 'error-invalid-params');
       expectError(await rest(t.url, 'POST', '/api/v1/users.2fa.sendEmailCode', { body: {} }), 400, 'error-parameter-required');
       expectError(await rest(t.url, 'POST', '/api/v1/users.2fa.sendEmailCode', { body: [] }), 400, 'error-invalid-params');

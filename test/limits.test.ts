@@ -124,16 +124,58 @@ for (const store of storesUnderTest) {
       assert.equal(await liveCodes(users[30]!.id), 0);
     });
 
-    it('automatic sends count too; a call while a code is live mails nothing and costs nothing', async () => {
+    it('a "send again" right after a login challenge mailed a code is answered and mails a second code; a third at once is 429', async () => {
       const u = await emailUser();
       const asked = await login(t.url, u.username, u.password);
       assert.equal(asked.body.error, 'totp-required');
       assert.equal(asked.body.details.codeGenerated, true);
       const again = await login(t.url, u.username, u.password);
       assert.equal(again.body.details.codeGenerated, false, 'the live code is reused');
+      const mailsBefore = t.mail.messages.length;
+      const resent = await sendCode(u.username);
+      assert.equal(resent.status, 200, 'the automatic send does not start the interval');
+      assert.deepEqual(resent.body.emails.length, 1);
+      assert.equal(t.mail.messages.length, mailsBefore + 1, 'a second code was mailed');
+      assert.equal(await liveCodes(u.id), 2);
+      clock.advance(5);
       const refused = await sendCode(u.username);
-      assert.equal(refused.status, 429, 'the automatic send used the minute');
-      assert.equal(refused.body.details.timeToReset, 60);
+      assert.equal(refused.status, 429, 'two explicit requests in a row');
+      assert.equal(refused.body.details.timeToReset, 55);
+    });
+
+    it('DDP: sendEmailCode right after a protected call answered totp-required (code mailed) returns the addresses and mails a code', async () => {
+      const u = await emailUser();
+      const ddp = await DdpTestClient.open(t.wsUrl);
+      const code = await t.mail.nextCode(u.address, async () => {
+        assert.equal((await ddpError(ddp.loginWithPassword(u.username, u.password))).error, 'totp-required');
+      });
+      await ddp.loginWithPassword(u.username, u.password, code);
+      const stepUp = await ddpError(ddp.call('personalAccessTokens:generateToken', { tokenName: 'resend' }));
+      assert.equal(stepUp.error, 'totp-required');
+      assert.equal(stepUp.details?.codeGenerated, true);
+      const mailsBefore = t.mail.messages.length;
+      const newest = await t.mail.nextCode(u.address, async () => {
+        assert.deepEqual(await ddp.call('sendEmailCode', u.username), [u.address]);
+      });
+      assert.equal(t.mail.messages.length, mailsBefore + 1);
+      const token = await ddp.call('personalAccessTokens:generateToken', { tokenName: 'resend' }, { twoFactorCode: newest, twoFactorMethod: 'email' });
+      assert.equal(typeof token, 'string');
+      assert.equal((await ddpError(ddp.call('sendEmailCode', u.username))).error, 'error-too-many-requests', 'a second explicit request at once');
+      ddp.close();
+    });
+
+    it('automatic sends count in the hourly cap: after ten, a challenge mails nothing more', async () => {
+      const u = await emailUser();
+      for (let i = 0; i < 10; i++) {
+        // Logging in with the code uses it up, so the next challenge mails a new one.
+        const code = await t.mail.nextCode(u.address, async () => {
+          assert.equal((await login(t.url, u.username, u.password)).body.details.codeGenerated, true, `send ${i + 1}`);
+        });
+        assert.equal((await login(t.url, u.username, u.password, code)).status, 200);
+      }
+      const refused = await login(t.url, u.username, u.password);
+      assert.equal(refused.status, 429);
+      assert.equal(refused.body.details.timeToReset, 3600);
     });
 
     it('a protected call right after a login with an email code mails a fresh code instead of answering 429', async () => {
@@ -150,8 +192,8 @@ for (const store of storesUnderTest) {
       });
       const done = await rest(t.url, 'POST', '/api/v1/users.updateOwnBasicInfo', { auth, body: { data: { name: 'New Name' } }, headers: { 'x-2fa-code': stepUp, 'x-2fa-method': 'email' } });
       assert.equal(done.status, 200);
-      // Asking by hand right after the automatic send still waits out the interval.
-      assert.equal((await sendCode(u.username)).status, 429);
+      // Asking by hand right after the automatic send is answered (Rocket.Chat's "send again").
+      assert.equal((await sendCode(u.username)).status, 200);
     });
 
     it('five wrong email codes burn the live ones (totp-max-attempts); the next call mails a fresh code that works', async () => {

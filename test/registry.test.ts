@@ -50,7 +50,9 @@ for (const store of storesUnderTest) {
       assert.deepEqual(meDdp, meRest);
 
       assert.equal(await ddp.call('2fa:enable-email'), true);
-      assert.equal((await rest(t.url, 'POST', '/api/v1/users.2fa.enableEmail', { auth })).body.success, true);
+      // Enabling twice is a state error, the same on both transports.
+      assert.equal((await rest(t.url, 'POST', '/api/v1/users.2fa.enableEmail', { auth })).body.errorType, 'error-2fa-already-enabled');
+      assert.equal((await ddpError(ddp.call('2fa:enable-email'))).error, 'error-2fa-already-enabled');
 
       // Disabling always asks: both transports refuse with totp-required and the same details shape.
       const viaRest = await rest(t.url, 'POST', '/api/v1/users.2fa.disableEmail', { auth });

@@ -199,10 +199,17 @@ for (const store of storesUnderTest) {
       const u = await w.emailUser();
       const auth = await w.loginEmailUser(u);
       const before = w.t.mail.messages.length;
-      for (const [path, body] of [['/api/v1/users.delete', { userId: u.id }], ['/api/v1/users.update', { userId: u.id, data: { name: 'x' } }]] as const) {
-        const res = await w.call('POST', path, { auth, body });
+      // Rocket.Chat's answers: the route permission of users.delete, saveUser's refusal for users.update.
+      for (const [path, body, code, error] of [
+        ['/api/v1/users.delete', { userId: u.id }, 'error-unauthorized', 'User does not have the permissions required for this action [error-unauthorized]'],
+        ['/api/v1/users.update', { userId: u.id, data: { name: 'x' } }, 'error-action-not-allowed', 'Editing user is not allowed [error-action-not-allowed]'],
+        ['/api/v1/users.create', { username: 'x1', email: 'x1@example.com', password: 'p', name: 'X' }, 'error-action-not-allowed', 'Adding user is not allowed [error-action-not-allowed]'],
+        ['/api/v1/users.list', undefined, 'error-unauthorized', 'User does not have the permissions required for this action [error-unauthorized]'],
+      ] as const) {
+        const res = await w.call(path === '/api/v1/users.list' ? 'GET' : 'POST', path, { auth, body });
         assert.equal(res.status, 403, path);
-        assert.equal(res.body.errorType, 'error-not-allowed');
+        assert.equal(res.body.errorType, code, path);
+        assert.equal(res.body.error, error, path);
       }
       assert.equal(w.t.mail.messages.length, before, 'no code was mailed');
     });

@@ -9,8 +9,13 @@ export const errorCatalogue = {
   'totp-max-attempts': { reason: 'TOTP Maximun Failed Attempts Reached', status: 400 },
   'invalid-totp': { reason: 'Invalid TOTP provided', status: 400 },
   'error-2fa-already-enabled': { reason: 'Two-factor authentication with an authenticator app is already enabled', status: 400 },
+  'error-2fa-not-enabled': { reason: 'Two-factor authentication by email is not enabled', status: 400 },
+  // Rocket.Chat's wording for a permission refusal (its `permissionsRequired` routes), HTTP 403.
+  'error-unauthorized': { reason: 'User does not have the permissions required for this action', status: 403 },
   'error-parameter-required': { reason: 'A required parameter is missing', status: 400 },
   'error-invalid-params': { reason: 'Invalid parameters', status: 400 },
+  // Rocket.Chat's code for input its JSON schemas refuse; the reason is the schema's own message.
+  'invalid-params': { reason: 'must NOT have additional properties', status: 400 },
   'error-invalid-user': { reason: 'Invalid user', status: 400 },
   'error-invalid-user-id': { reason: 'Invalid user id', status: 400 },
   'error-invalid-email': { reason: 'Invalid email address', status: 400 },

@@ -41,7 +41,11 @@ export const registerOperation = defineOperation({
   summary: 'Create an account for oneself; a verification link goes to the email.',
   auth: 'none',
   twoFactor: 'none',
-  input: z.object({ username: s.username, email: s.email, pass: s.plainPassword, name: s.displayName.optional() }).strict(),
+  // Rocket.Chat's schema: also `secret` (a registration-form secret), `reason` and customFields.
+  input: z.object({
+    username: s.username, email: s.email, pass: s.plainPassword, name: s.nullable(s.displayName),
+    secret: s.ignoredText, reason: s.ignoredText, customFields: s.ignoredObject,
+  }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.register', reply: (user) => ({ body: { user, success: true } }) },
   ddp: { name: 'registerUser', params: (p) => p[0] },
   async handler(ctx, input) {
@@ -55,10 +59,13 @@ export const createUserOperation = defineOperation({
   name: 'users.create',
   summary: 'Admin: create a user.',
   auth: 'admin',
+  permissionError: () => new TwofoldError('error-action-not-allowed', { action: 'Adding_user' }, 'Adding user is not allowed'),
   twoFactor: 'ask',
   input: z.object({
     username: s.username, email: s.email, password: s.plainPassword, name: s.displayName.optional(),
-    roles: z.array(z.enum(['user', 'admin'])).max(2).optional(), verified: z.boolean().optional(),
+    roles: z.array(z.enum(['user', 'admin'])).max(2).optional(), verified: s.nullable(z.boolean()),
+    bio: s.ignoredText, nickname: s.ignoredText, statusText: s.ignoredText, joinDefaultChannels: s.ignoredFlag,
+    sendWelcomeEmail: s.ignoredFlag, customFields: s.ignoredObject, fields: s.ignoredText, freeSwitchExtension: s.ignoredText,
   }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.create', reply: (user) => ({ body: { user, success: true } }) },
   async handler(ctx, input) {
@@ -80,14 +87,17 @@ const userUpdateData = z.object({
   roles: z.array(z.enum(['user', 'admin'])).max(2).optional(),
   verified: z.boolean().optional(),
   requirePasswordChange: z.boolean().optional(),
+  bio: s.ignoredText, nickname: s.ignoredText, statusText: s.ignoredText, status: s.ignoredText,
+  joinDefaultChannels: s.ignoredFlag, sendWelcomeEmail: s.ignoredFlag, customFields: s.ignoredObject,
 }).strict();
 
 export const updateUserOperation = defineOperation({
   name: 'users.update',
   summary: 'Admin: edit a user (the seeds\' password-fallback example). Asks for a second factor.',
   auth: 'admin',
+  permissionError: () => new TwofoldError('error-action-not-allowed', { action: 'Editing_user' }, 'Editing user is not allowed'),
   twoFactor: 'ask',
-  input: z.object({ userId: s.id, data: userUpdateData }).strict(),
+  input: z.object({ userId: s.id, data: userUpdateData, confirmRelinquish: s.ignoredFlag }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.update', reply: (user) => ({ body: { user, success: true } }) },
   ddp: { name: 'twofold:updateUser', params: (p) => p[0] },
   async handler(ctx, { userId, data }) {
@@ -112,6 +122,8 @@ export const deleteUserOperation = defineOperation({
   name: 'users.delete',
   summary: 'Admin: delete a user and everything of theirs. Asks for a second factor.',
   auth: 'admin',
+  // Rocket.Chat: REST checks the route's permission (error-unauthorized), the DDP method says error-not-allowed.
+  permissionError: (transport) => new TwofoldError(transport === 'rest' ? 'error-unauthorized' : 'error-not-allowed'),
   twoFactor: 'ask',
   input: z.object({ userId: s.id, confirmRelinquish: z.boolean().optional() }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.delete', reply: () => ({ body: { success: true } }) },
@@ -126,6 +138,7 @@ export const listUsersOperation = defineOperation({
   name: 'users.list',
   summary: 'Admin: every user (public view).',
   auth: 'admin',
+  permissionError: () => new TwofoldError('error-unauthorized'),
   twoFactor: 'none',
   input: s.noInput,
   rest: { method: 'GET', path: '/api/v1/users.list', reply: (users: unknown[]) => ({ body: { users, count: users.length, success: true } }) },
@@ -134,12 +147,14 @@ export const listUsersOperation = defineOperation({
   },
 });
 
+// Rocket.Chat's schema marks every field nullable and also allows the profile extras.
 const ownProfileData = z.object({
-  email: s.email.optional(),
-  name: s.displayName.optional(),
-  username: s.username.optional(),
-  newPassword: s.plainPassword.optional(),
-  currentPassword: z.string().max(256).optional(),
+  email: s.nullable(s.email),
+  name: s.nullable(s.displayName),
+  username: s.nullable(s.username),
+  newPassword: s.nullable(s.plainPassword),
+  currentPassword: s.nullable(z.string().max(256)),
+  nickname: s.ignoredText, bio: s.ignoredText, statusText: s.ignoredText, statusType: s.ignoredText,
 }).strict();
 
 /** Changing the email or the password always asks; a name change is rememberable (spec §5). */
@@ -169,7 +184,9 @@ export const updateOwnBasicInfoOperation = defineOperation({
   auth: 'user',
   authError: 'error-invalid-user',
   twoFactor: ownProfilePolicy,
-  input: z.object({ data: ownProfileData, customFields: z.object({}).optional() }).strict(),
+  input: z.object({ data: ownProfileData, customFields: s.ignoredObject }).strict(),
+  // Rocket.Chat's `typedPassword`: the SHA-256 of the current password as the password second factor.
+  secondFactorFromInput: ({ data }) => (data.currentPassword ? { code: data.currentPassword, method: 'password' } : undefined),
   rest: { method: 'POST', path: '/api/v1/users.updateOwnBasicInfo', reply: (user) => ({ body: { user, success: true } }) },
   ddp: {
     name: 'saveUserProfile',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TwofoldError } from '../core/errors.ts';
 import { defineOperation } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -12,6 +13,8 @@ export const audit2faOperation = defineOperation({
   name: 'audit.2fa',
   summary: 'Admin: the security trail of second-factor events and logins, newest first (offset, count ≤ 100, userId).',
   auth: 'admin',
+  // As Rocket.Chat's audit endpoints (a route permission): 403 error-unauthorized.
+  permissionError: () => new TwofoldError('error-unauthorized'),
   twoFactor: 'none',
   input: z.preprocess((v) => v ?? {}, z.object({
     offset: wholeNumber.optional(),

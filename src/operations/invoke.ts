@@ -2,8 +2,8 @@ import type { z } from 'zod';
 import { isAdmin } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { sha256Hex } from '../core/secrets.ts';
-import { checkSecondFactor } from '../core/twofactor/engine.ts';
-import type { Operation, OperationContext, OperationSecondFactor } from './registry.ts';
+import { checkSecondFactor, selectMethod } from '../core/twofactor/engine.ts';
+import type { Operation, OperationContext, OperationSecondFactor, Transport } from './registry.ts';
 
 /** Same token from another browser or address must not inherit a remembered success. */
 export const clientFingerprint = (ctx: Pick<OperationContext, 'userAgent' | 'clientAddress'>) =>
@@ -14,7 +14,7 @@ export function policyOf<I>(op: Operation<I>, ctx: OperationContext, input: I): 
 }
 
 /** Turns schema failures into the protocol's codes: a missing field is `error-parameter-required`. */
-export function inputError(issues: z.core.$ZodIssue[], raw?: unknown): TwofoldError {
+export function inputError(issues: z.core.$ZodIssue[], raw?: unknown, transport?: Transport): TwofoldError {
   const first = issues[0];
   const path = first?.path.map(String).join('.') || 'input';
   const shown = issues.slice(0, 5).map((i) => ({ path: i.path.map(String).join('.'), problem: i.message }));
@@ -23,16 +23,31 @@ export function inputError(issues: z.core.$ZodIssue[], raw?: unknown): TwofoldEr
   if ((first?.code === 'invalid_type' && /received undefined/.test(first.message)) || absentEnum) {
     return new TwofoldError('error-parameter-required', { param: path, issues: shown }, `${path} is required`);
   }
+  // A field the operation does not know: on REST refused as Rocket.Chat's JSON schemas refuse it.
+  if (first?.code === 'unrecognized_keys' && transport === 'rest') return new TwofoldError('invalid-params', { issues: shown });
   return new TwofoldError('error-invalid-params', { issues: shown }, `Invalid parameter ${path}: ${first?.message ?? 'invalid'}`);
 }
 
 const valueAt = (v: unknown, path: PropertyKey[]) =>
   path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), v);
 
-export function parseInput<I>(op: Operation<I>, raw: unknown): I {
+export function parseInput<I>(op: Operation<I>, raw: unknown, transport?: Transport): I {
   const parsed = op.input.safeParse(raw);
-  if (!parsed.success) throw inputError(parsed.error.issues, raw);
+  if (!parsed.success) throw inputError(parsed.error.issues, raw, transport);
   return parsed.data;
+}
+
+/**
+ * Rocket.Chat turns `currentPassword` into a password second factor (`typedPassword`). Here it
+ * answers only when the transport carried no code and the password fallback is the method
+ * that applies; a user with an app or email codes is asked for those instead.
+ */
+function withSecondFactorFromInput<I>(op: Operation<I>, ctx: OperationContext, input: I): OperationContext {
+  if (!op.secondFactorFromInput || !ctx.user || (ctx.twoFactor.code ?? '') !== '') return ctx;
+  const carried = op.secondFactorFromInput(input);
+  if (!carried) return ctx;
+  const { method } = selectMethod(ctx.user, { method: carried.method, purpose: 'call', requireSecondFactor: op.requireSecondFactor }, ctx.app.twoFactor.settings);
+  return method === carried.method ? { ...ctx, twoFactor: carried } : ctx;
 }
 
 export interface InvokeOptions {
@@ -50,8 +65,10 @@ export async function invoke<I, O>(op: Operation<I, O>, ctx: OperationContext, r
     // Whatever the code, a missing login is HTTP 401 on REST.
     throw new TwofoldError(op.authError ?? 'not-authorized').withStatus(401);
   }
-  if (op.auth === 'admin' && !isAdmin(ctx.user!)) throw new TwofoldError('error-not-allowed');
-  const input = parseInput(op, raw);
+  if (op.auth === 'admin' && !isAdmin(ctx.user!)) throw op.permissionError?.(ctx.transport) ?? new TwofoldError('error-not-allowed');
+  const input = parseInput(op, raw, ctx.transport);
+  await op.precondition?.(ctx, input);
+  ctx = withSecondFactorFromInput(op, ctx, input);
 
   let policy = policyOf(op, ctx, input);
   if (opts.forceSecondFactor) policy = 'always';

@@ -42,7 +42,8 @@ export const generatePersonalAccessTokenOperation = defineOperation({
   auth: 'user',
   authError: 'not-authorized',
   twoFactor: 'ask',
-  input: z.object({ tokenName, bypassTwoFactor: z.boolean().optional() }).strict(),
+  // Rocket.Chat validates no schema here and its clients send more (e.g. `loginToken`): extra fields are ignored.
+  input: z.object({ tokenName, bypassTwoFactor: s.nullable(z.boolean()) }),
   rest: { method: 'POST', path: '/api/v1/users.generatePersonalAccessToken' },
   ddp: { name: 'personalAccessTokens:generateToken', reply: (r: { token: string }) => r.token },
   async handler(ctx, input): Promise<{ token: string }> {
@@ -58,7 +59,7 @@ export const regeneratePersonalAccessTokenOperation = defineOperation({
   auth: 'user',
   authError: 'not-authorized',
   twoFactor: 'ask',
-  input: z.object({ tokenName }).strict(),
+  input: z.object({ tokenName }),
   rest: { method: 'POST', path: '/api/v1/users.regeneratePersonalAccessToken' },
   ddp: { name: 'personalAccessTokens:regenerateToken', reply: (r: { token: string }) => r.token },
   async handler(ctx, input): Promise<{ token: string }> {
@@ -77,7 +78,7 @@ export const removePersonalAccessTokenOperation = defineOperation({
   auth: 'user',
   authError: 'not-authorized',
   twoFactor: 'ask',
-  input: z.object({ tokenName }).strict(),
+  input: z.object({ tokenName }),
   rest: { method: 'POST', path: '/api/v1/users.removePersonalAccessToken', reply: () => ({ body: { success: true } }) },
   ddp: { name: 'personalAccessTokens:removeToken' },
   async handler(ctx, input): Promise<true> {

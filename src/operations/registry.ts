@@ -70,6 +70,20 @@ export interface Operation<I = any, O = any> {
   /** For the password fallback when its setting is off (spec §3.1). */
   requireSecondFactor?: boolean;
   input: z.ZodType<I>;
+  /**
+   * State checks (already on, not on, needs a verified email, …), run after the input schema
+   * and before the second factor: Rocket.Chat answers these without asking for a code, and a
+   * code spent on a call that cannot succeed would be wasted.
+   */
+  precondition?: (ctx: OperationContext, input: I) => void | Promise<void>;
+  /**
+   * A second-factor answer carried inside the input (Rocket.Chat's `currentPassword`, sent as
+   * its `typedPassword`), used when the transport carried none. Only the password fallback is
+   * answered this way, and only when it is the method that applies to the caller.
+   */
+  secondFactorFromInput?: (input: I) => { code: string; method: 'password' } | undefined;
+  /** The refusal of a logged-in caller who is not an admin (default `error-not-allowed`). */
+  permissionError?: (transport: Transport) => TwofoldError;
   rest?: RestBinding<O>;
   ddp?: DdpBinding<O>;
   handler(ctx: OperationContext, input: I): Promise<O>;

@@ -7,9 +7,24 @@ export const username = z.string().regex(USERNAME_PATTERN, 'must be 1-64 letters
 export const email = z.string().max(254).regex(EMAIL_PATTERN, 'must be an email address');
 export const plainPassword = z.string().min(1).max(MAX_PASSWORD_LENGTH);
 export const sha256Digest = z.string().regex(SHA256_HEX, 'must be a SHA-256 hex digest');
-export const displayName = z.string().min(1).max(128);
+// A name of spaces only is no name (Rocket.Chat's clients send what was typed).
+export const displayName = z.string().min(1).max(128).refine((v) => v.trim() !== '', 'must not be blank');
 // A whole number is taken as its digits (the seeds print `code: 56830`); preprocessing rather
 // than a union keeps a missing code reported as `error-parameter-required`.
 export const code = z.preprocess((v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v), z.string().max(256));
 export const emailOrUsername = z.string().min(1).max(254);
 export const noInput = z.union([z.object({}).strict(), z.undefined(), z.null()]).transform(() => ({}));
+
+/** Rocket.Chat's schemas mark optional fields `nullable`: its clients send `null` for "not given". */
+export const nullable = <T extends z.ZodType>(type: T) => z.preprocess((v) => (v === null ? undefined : v), type.optional());
+
+/**
+ * Fields Rocket.Chat's schemas allow that mean nothing here (profile extras, channel joining,
+ * welcome mails): accepted, bounded, and ignored, so its clients are not refused for sending them.
+ */
+export const ignoredText = nullable(z.string().max(1024));
+export const ignoredFlag = nullable(z.boolean());
+export const ignoredObject = nullable(z.record(z.string(), z.unknown()));
+
+/** No parameters, and a body Rocket.Chat ignores (it validates none): any object is taken as none. */
+export const ignoredBody = z.union([z.object({}), z.undefined(), z.null()]).transform(() => ({}));

@@ -1,7 +1,7 @@
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { App } from '../app.ts';
-import type { User } from '../core/accounts.ts';
+import { verifiedEmails, type User } from '../core/accounts.ts';
 import { isTwofoldError, restErrorBody, TwofoldError } from '../core/errors.ts';
 import { hashBackupCode, newBackupCodes } from '../core/twofactor/backup-codes.ts';
 import { checkAuthenticatorCode, MAX_CODE_LENGTH } from '../core/twofactor/engine.ts';
@@ -25,6 +25,11 @@ const codeInput = z.object({ code: authenticatorCode }).strict();
 const codeParam = (p: unknown[]) => ({ code: p[0] });
 
 const invalidTotp = () => new TwofoldError('invalid-totp');
+
+/** Turning off, renewing or counting codes of an app that is not on: refused before any code is looked at. */
+const totpMustBeOn = (ctx: OperationContext) => {
+  if (!ctx.user!.totpEnabled) throw invalidTotp();
+};
 
 function freshCodes(app: App, user: User): { codes: string[]; hashes: string[] } {
   const codes = newBackupCodes(app.random);
@@ -62,11 +67,18 @@ export const enableTotpOperation = defineOperation({
   input: s.noInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.enable' },
   ddp: { name: '2fa:enable' },
+  precondition(ctx) {
+    const user = ctx.user!;
+    if (!ctx.app.settings.totpEnabled) throw new TwofoldError('error-not-allowed', undefined, 'Authenticator apps are turned off');
+    // As Rocket.Chat: every address verified (and here at least one), checked before "already on".
+    if (user.emails.some((e) => !e.verified) || verifiedEmails(user).length === 0) {
+      throw new TwofoldError('error-invalid-user', { method: '2fa:enable' }, 'You need to verify your emails before setting up 2FA');
+    }
+    if (user.totpEnabled) throw new TwofoldError('error-2fa-already-enabled');
+  },
   async handler(ctx): Promise<{ secret: string; url: string; qrCode: string }> {
     const { app } = ctx;
     const user = ctx.user!;
-    if (!app.settings.totpEnabled) throw new TwofoldError('error-not-allowed', undefined, 'Authenticator apps are turned off');
-    if (user.totpEnabled) throw new TwofoldError('error-2fa-already-enabled');
     const secret = newTotpSecret(app.random);
     if (!await app.store.twoFactor.startTotpEnrolment(user.id, app.keys.encrypt(secret, app.random))) {
       throw new TwofoldError('error-2fa-already-enabled');
@@ -115,10 +127,10 @@ export const disableTotpOperation = defineOperation({
   input: codeInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.disable', reply: (r: DisableResult) => ('refused' in r ? refusalReply(r) : { body: { success: true } }) },
   ddp: { name: '2fa:disable', params: codeParam, reply: (r: DisableResult) => !('refused' in r) },
+  precondition: totpMustBeOn,
   async handler(ctx, { code }): Promise<DisableResult> {
     const { app } = ctx;
     const user = ctx.user!;
-    if (!user.totpEnabled) throw invalidTotp();
     const refusal = await refusalOf(ctx, code);
     if (refusal) return refusal;
     await app.store.twoFactor.turnOffTotp(user.id);
@@ -136,10 +148,10 @@ export const regenerateCodesOperation = defineOperation({
   input: codeInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.regenerateCodes', reply: (r: RegenerateResult) => ('refused' in r ? refusalReply(r) : { body: { codes: r.codes, success: true } }) },
   ddp: { name: '2fa:regenerateCodes', params: codeParam, reply: (r: RegenerateResult) => ('refused' in r ? undefined : { codes: r.codes }) },
+  precondition: totpMustBeOn,
   async handler(ctx, { code }): Promise<RegenerateResult> {
     const { app } = ctx;
     const user = ctx.user!;
-    if (!user.totpEnabled) throw invalidTotp();
     const refusal = await refusalOf(ctx, code);
     if (refusal) return refusal;
     const { codes, hashes } = freshCodes(app, user);

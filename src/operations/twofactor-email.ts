@@ -16,9 +16,10 @@ export const sendEmailCodeOperation = defineOperation({
   auth: 'optional',
   twoFactor: 'none',
   // No body, or an empty name, is a missing parameter as in Rocket.Chat (error-parameter-required).
+  // Rocket.Chat validates no schema here: fields other than emailOrUsername are ignored.
   input: z.preprocess((v) => (v === undefined ? {} : v), z.object({
     emailOrUsername: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), s.emailOrUsername),
-  }).strict()),
+  })),
   rest: { method: 'POST', path: '/api/v1/users.2fa.sendEmailCode', reply: (emails) => ({ body: { emails, success: true } }) },
   ddp: { name: 'sendEmailCode', params: (p) => ({ emailOrUsername: p[0] }) },
   async handler(ctx, { emailOrUsername }): Promise<string[]> {
@@ -41,14 +42,18 @@ export const enableEmailOperation = defineOperation({
   auth: 'user',
   authError: 'not-authorized',
   twoFactor: 'none',
-  input: s.noInput,
+  input: s.ignoredBody,
   rest: { method: 'POST', path: '/api/v1/users.2fa.enableEmail', reply: () => ({ body: { success: true } }) },
   ddp: { name: '2fa:enable-email' },
-  async handler(ctx): Promise<true> {
+  precondition(ctx) {
     const user = ctx.user!;
     if (verifiedEmails(user).length === 0) {
       throw new TwofoldError('error-invalid-user', undefined, 'A verified email is required to enable email two-factor authentication');
     }
+    if (user.email2faEnabled) throw new TwofoldError('error-2fa-already-enabled', undefined, 'Two-factor authentication by email is already enabled');
+  },
+  async handler(ctx): Promise<true> {
+    const user = ctx.user!;
     await ctx.app.store.users.update(user.id, { email2faEnabled: true });
     await recordAudit(ctx, { event: 'method-enabled', userId: user.id, method: 'email' });
     return true;
@@ -61,9 +66,13 @@ export const disableEmailOperation = defineOperation({
   auth: 'user',
   authError: 'not-authorized',
   twoFactor: 'always',
-  input: s.noInput,
+  input: s.ignoredBody,
   rest: { method: 'POST', path: '/api/v1/users.2fa.disableEmail', reply: () => ({ body: { success: true } }) },
   ddp: { name: '2fa:disable-email' },
+  // Nothing to turn off: said at once, rather than after asking for a code.
+  precondition(ctx) {
+    if (!ctx.user!.email2faEnabled) throw new TwofoldError('error-2fa-not-enabled');
+  },
   async handler(ctx): Promise<true> {
     await ctx.app.store.users.update(ctx.user!.id, { email2faEnabled: false });
     await ctx.app.store.twoFactor.dropEmailCodes(ctx.user!.id);

@@ -96,7 +96,7 @@ export interface MessagesTable {
 }
 
 export interface RateLimitsTable {
-  bucket: string; // 'send-code-user' | 'send-code-address' | 'login-user' | 'login-address'
+  bucket: string; // 'send-code-user' | 'send-code-explicit' | 'send-code-address' | 'login-user' | 'login-address'
   key: string; // user id, client address, or a hash of an unknown login name
   hits: string; // JSON array of epoch ms, oldest first
   expires_at: number; // after this the row holds nothing that counts

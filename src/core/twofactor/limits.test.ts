@@ -24,7 +24,7 @@ describe('sliding-window limits', () => {
   });
 
   it('with several rules the longest wait decides a refusal and the least room decides the headers', () => {
-    const k = codeSendKeys(s, 'u1', undefined)[0]!;
+    const k = key([{ limit: 1, windowSeconds: 60 }, { limit: 10, windowSeconds: 3600 }]);
     const tenSpaced = Array.from({ length: 10 }, (_, i) => T + i * 60_000);
     const now = T + 10 * 60_000;
     const v = judge([{ key: k, hits: tenSpaced }], now);
@@ -67,7 +67,16 @@ describe('sliding-window limits', () => {
     assert.deepEqual(codeSendKeys({ ...s, sendCodeUserInterval: 0 }, 'u', undefined), [
       { bucket: 'send-code-user', key: 'u', rules: [{ limit: 10, windowSeconds: 3600 }] },
     ]);
-    assert.equal(codeSendKeys(s, 'u', '::1').length, 2);
+    assert.equal(codeSendKeys(s, 'u', '::1').length, 3);
+  });
+
+  it('the interval is a key of explicit sends only: an automatic send neither waits for it nor uses it', () => {
+    assert.deepEqual(codeSendKeys(s, 'u', '::1').map((k) => [k.bucket, k.rules]), [
+      ['send-code-explicit', [{ limit: 1, windowSeconds: 60 }]],
+      ['send-code-user', [{ limit: 10, windowSeconds: 3600 }]],
+      ['send-code-address', [{ limit: 30, windowSeconds: 3600 }]],
+    ]);
+    assert.deepEqual(codeSendKeys(s, 'u', '::1', true).map((k) => k.bucket), ['send-code-user', 'send-code-address']);
   });
 
   it('the rate-limit error carries timeToReset in seconds and the header values', () => {

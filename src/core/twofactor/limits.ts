@@ -4,7 +4,7 @@
 
 import { TwofoldError } from '../errors.ts';
 
-export type RateBucket = 'send-code-user' | 'send-code-address' | 'login-user' | 'login-address';
+export type RateBucket = 'send-code-user' | 'send-code-explicit' | 'send-code-address' | 'login-user' | 'login-address';
 
 /** At most `limit` hits in any `windowSeconds`. */
 export interface RateRule {
@@ -105,16 +105,19 @@ export interface LimitSettings {
 const HOUR = 3600;
 
 /**
- * Mailing one email code to a user, asked from an address. An automatic send (a challenge
- * with no live code, e.g. a protected call right after a login consumed the last code) is
- * not held to the per-user interval, only to the hourly caps: a 429 there would leave the
- * user with no code and Rocket.Chat clients with no way to ask for one. It still counts
- * as a send, so a "resend" right after it waits out the interval.
+ * Mailing one email code to a user, asked from an address. Every send counts in the hourly
+ * caps. The short interval is an anti-double-click guard between two *explicit* requests
+ * (`sendEmailCode`) and has its own key that automatic sends never touch: a challenge that
+ * mailed a code is typically followed at once by the client's "send again", which Rocket.Chat
+ * answers, and a 429 inside a challenge breaks its clients (and an automatic send refused by
+ * the interval would leave the user with no code at all).
  */
 export function codeSendKeys(s: LimitSettings, userId: string, address: string | undefined, automatic = false): RateKey[] {
-  const userRules: RateRule[] = [{ limit: s.sendCodeUserPerHour, windowSeconds: HOUR }];
-  if (s.sendCodeUserInterval > 0 && !automatic) userRules.unshift({ limit: 1, windowSeconds: s.sendCodeUserInterval });
-  const keys: RateKey[] = [{ bucket: 'send-code-user', key: userId, rules: userRules }];
+  const keys: RateKey[] = [];
+  if (s.sendCodeUserInterval > 0 && !automatic) {
+    keys.push({ bucket: 'send-code-explicit', key: userId, rules: [{ limit: 1, windowSeconds: s.sendCodeUserInterval }] });
+  }
+  keys.push({ bucket: 'send-code-user', key: userId, rules: [{ limit: s.sendCodeUserPerHour, windowSeconds: HOUR }] });
   if (address) keys.push({ bucket: 'send-code-address', key: address, rules: [{ limit: s.sendCodeAddressPerHour, windowSeconds: HOUR }] });
   return keys;
 }

@@ -20,6 +20,10 @@ const words: Record<string, string> = {
   'unauthorized': 'Your session has ended. Please sign in again.',
   'not-authorized': 'Your session has ended. Please sign in again.',
   'error-not-allowed': 'You are not allowed to do that.',
+  'error-unauthorized': 'You are not allowed to do that.',
+  'error-action-not-allowed': 'You are not allowed to do that.',
+  'error-2fa-not-enabled': 'Codes by email are already off.',
+  'invalid-params': 'Something you typed is not in the expected form.',
   'error-server-shutting-down': 'The server is restarting. Try again in a moment.',
   'network': 'Cannot reach the server. Check your connection and try again.',
 };
