@@ -1,11 +1,12 @@
 // `npm start`: settings from the environment, then the server, until SIGTERM/SIGINT.
-import { loadSettings, SettingError } from './config/settings.ts';
+import { settingsFromEnvironment } from './config/environment.ts';
+import { SettingError } from './config/settings.ts';
 import { startServer } from './server.ts';
 
 async function main() {
   let settings;
   try {
-    settings = loadSettings(process.env);
+    settings = settingsFromEnvironment(process.env, (line) => console.error(`twofold: ${line}`));
   } catch (e) {
     if (e instanceof SettingError) {
       console.error(`twofold: cannot start: ${e.message}`);
