@@ -31,6 +31,7 @@ describe('start-up on the embedded default', () => {
   });
 
   it('the server starts, logs in a CLI-made user with a code from the outbox, keeps secrets out of the log, and stops on SIGTERM', async () => {
+    // Normally the spawned CLI made carol above; alone (--test-name-pattern) this test makes her.
     if (!existsSync(join(dataDir, 'twofold.db'))) {
       assert.equal((await runCli(['user', 'add', 'carol', '--password', 'carol pw', '--email', 'carol@example.com', '--verified', '--email-2fa'], env)).code, 0);
     }

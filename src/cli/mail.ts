@@ -1,13 +1,23 @@
 // `twofold mail`: the outbox of the embedded default, for reading codes and links without SMTP.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listOutbox } from '../mail/mailer.ts';
 import type { Command } from './context.ts';
 import { decodeMail } from './mime.ts';
 
-/** Outbox files are our own small mails; a larger file is not read whole into memory. */
+/** Outbox files are our own small mails; of anything larger only the start is read. */
 const MAX_MAIL_BYTES = 1_048_576;
+
+function readStart(path: string): Buffer {
+  const buffer = Buffer.alloc(MAX_MAIL_BYTES);
+  const fd = openSync(path, 'r');
+  try {
+    return buffer.subarray(0, readSync(fd, buffer, 0, MAX_MAIL_BYTES, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** The code as the mail shows it (123-456); printed bare, as `code` and `x-2fa-code` take it. */
 const CODE_IN_TEXT = /\b(\d{3})-(\d{3})\b/;
@@ -31,8 +41,8 @@ export const mailCommand: Command = {
       return;
     }
     const last = entries[entries.length - 1]!;
-    const raw = readFileSync(last.path);
-    const mail = decodeMail(raw.subarray(0, MAX_MAIL_BYTES).toString('latin1'));
+    // latin1 keeps every byte as one character until the part's charset is known.
+    const mail = decodeMail(readStart(last.path).toString('latin1'));
     for (const name of ['From', 'To', 'Subject', 'Date']) cli.out(`${name}: ${mail.headers.get(name.toLowerCase()) ?? ''}`);
     cli.out(`File: ${last.path}`);
     cli.out();
