@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { EX_CONFIG, startFromEnvironment } from '../src/start.ts';
 import { spawnCli, spawnServer } from './helpers/child.ts';
 import { runCli } from './helpers/cli.ts';
 import { DdpTestClient, sha256 } from './helpers/ddp.ts';
@@ -12,7 +13,7 @@ import { storesUnderTest } from './helpers/stores.ts';
 
 // Smoke tests of the real entry points: bin/twofold.js and `npm start`'s src/main.ts, each
 // spawned once, on the embedded default (SQLite file and mail outbox in the data dir).
-// Everything else about the CLI runs in-process in test/cli.test.ts.
+// Everything else runs in-process: the CLI in test/cli.test.ts, the server's start-up below.
 
 describe('start-up on the embedded default', () => {
   let dataDir: string;
@@ -70,6 +71,40 @@ describe('start-up on the embedded default', () => {
       assert.equal(await server.exited, 0);
     } finally {
       if (server.proc.exitCode === null) server.proc.kill('SIGKILL');
+    }
+  });
+});
+
+describe('server start-up from the environment, in-process', () => {
+  let dataDir: string;
+  before(() => { dataDir = mkdtempSync(join(tmpdir(), 'twofold-start-env-')); });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('bad settings stop start-up with one message listing every one of them (exit 78)', async () => {
+    const lines: string[] = [];
+    const r = await startFromEnvironment({
+      TWOFOLD_DATA_DIR: join(dataDir, 'bad'), PORT: '0', TWOFOLD_REMEMBER_FOR: 'soon', TWOFOLD_MAX_BODY_BYTES: '5', TWOFOLD_2FA_FAILURE_LIMT: '3',
+    }, (line) => lines.push(line));
+    assert.deepEqual(r, { exitCode: EX_CONFIG });
+    assert.deepEqual(lines, [
+      'twofold: unknown setting TWOFOLD_2FA_FAILURE_LIMT — did you mean TWOFOLD_2FA_FAILURE_LIMIT?',
+      'twofold: cannot start: 2 settings are wrong:\n  Setting TWOFOLD_MAX_BODY_BYTES: 5 is outside 1024..10485760\n  Setting TWOFOLD_REMEMBER_FOR: "soon" is not a whole number',
+    ]);
+    assert.equal(existsSync(join(dataDir, 'bad')), false, 'nothing was created');
+  });
+
+  it('a misspelled setting is warned about and the server starts with the rest', async () => {
+    const lines: string[] = [];
+    const r = await startFromEnvironment({
+      TWOFOLD_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', TWOFOLD_LOG_LEVEL: 'silent', TWOFOLD_REMEMBR_FOR: '0',
+    }, (line) => lines.push(line));
+    assert.ok(!('exitCode' in r));
+    try {
+      assert.deepEqual(lines, ['twofold: unknown setting TWOFOLD_REMEMBR_FOR — did you mean TWOFOLD_REMEMBER_FOR?']);
+      assert.equal(r.app.settings.rememberFor, 1800, 'the misspelled value was not read');
+      assert.equal((await rest(r.url, 'GET', '/api/info')).status, 200);
+    } finally {
+      await r.close();
     }
   });
 });
