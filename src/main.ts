@@ -1,19 +1,9 @@
 // `npm start`: settings from the environment, then the server, until SIGTERM/SIGINT.
-import { loadSettings, SettingError } from './config/settings.ts';
-import { startServer } from './server.ts';
+import { startFromEnvironment } from './start.ts';
 
 async function main() {
-  let settings;
-  try {
-    settings = loadSettings(process.env);
-  } catch (e) {
-    if (e instanceof SettingError) {
-      console.error(`twofold: cannot start: ${e.message}`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw e;
-  }
-  const server = await startServer(settings);
+  const server = await startFromEnvironment(process.env, (line) => console.error(line));
+  if ('exitCode' in server) process.exit(server.exitCode);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../src/core/clock.ts';
-import { runCli } from './helpers/child.ts';
+import { runCli } from './helpers/cli.ts';
 import { DdpTestClient, sha256 } from './helpers/ddp.ts';
 import { productionLimits } from './helpers/limits.ts';
 import { rest, restLogin } from './helpers/rest.ts';

@@ -1,102 +1,95 @@
 // `twofold` — operator commands against the same store and settings as the server.
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { createApp, type App } from '../app.ts';
-import { EMAIL_PATTERN, USERNAME_PATTERN } from '../core/accounts.ts';
+// `main` returns the exit code instead of exiting, so tests call it in-process.
+
+import { SettingError } from '../config/settings.ts';
 import { isTwofoldError } from '../core/errors.ts';
-import { loadSettings, SettingError } from '../config/settings.ts';
-import { listOutbox } from '../mail/mailer.ts';
-import { join } from 'node:path';
-import { createUser } from '../services/accounts.ts';
-import { auditCommand, rotateKeyCommand, SECURITY_USAGE } from './security.ts';
+import { cliFor, UsageError, type Command, type CommandGroup, type CliIo } from './context.ts';
+import { mailCommand } from './mail.ts';
+import { auditCommand, rotateKeyCommand } from './security.ts';
+import { userCommands } from './users.ts';
 
-const USAGE = `usage:
-  twofold user add <username> --password <pw> --email <address> [--name <name>] [--verified] [--admin] [--email-2fa]
-  twofold user list
-  twofold mail [--last]          list the outbox, or print the newest message
-${SECURITY_USAGE}
-Settings come from the same environment as the server (TWOFOLD_DATA_DIR, DATABASE_URL, ...).`;
+export type { CliIo } from './context.ts';
 
-class UsageError extends Error {}
+const commands: (Command | CommandGroup)[] = [userCommands, mailCommand, auditCommand, rotateKeyCommand];
 
-async function withApp<T>(work: (app: App) => Promise<T>): Promise<T> {
-  const settings = loadSettings(process.env, { logLevel: 'silent' });
-  const app = await createApp(settings, { log: pino({ level: 'silent' }) });
+const isGroup = (c: Command | CommandGroup): c is CommandGroup => 'commands' in c;
+const line = (path: string, c: Command) => `  twofold ${path}${c.args ? ` ${c.args}` : ''}\n      ${c.summary}`;
+
+const FOOTER = `Run \`twofold <command> --help\` for its options.
+Settings come from the same environment as the server (TWOFOLD_DATA_DIR, DATABASE_URL, ...; see docs/settings.md).`;
+
+export function usage(): string {
+  const lines = commands.flatMap((c) => (isGroup(c) ? c.commands.map((sub) => line(`${c.name} ${sub.name}`, sub)) : [line(c.name, c)]));
+  return `usage: twofold <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n${FOOTER}\n`;
+}
+
+function groupUsage(g: CommandGroup): string {
+  return `usage: twofold ${g.name} <sub-command> [options]  (${g.summary})\n\nsub-commands:\n${g.commands.map((c) => line(`${g.name} ${c.name}`, c)).join('\n')}\n\nRun \`twofold ${g.name} <sub-command> --help\` for its options.\n`;
+}
+
+function commandUsage(path: string, c: Command): string {
+  const details = c.details?.length ? `\n\n${c.details.map((d) => `  ${d}`).join('\n')}` : '';
+  return `usage: twofold ${path}${c.args ? ` ${c.args}` : ''}\n\n${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.${details}\n`;
+}
+
+const wantsHelp = (args: string[]) => {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+};
+
+/** Finds the command argv names; `help` stands for the usage text to print. */
+function resolve(argv: string[]): { help: string } | { command: Command; args: string[]; usage: string } {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') return { help: usage() };
+  if (name === 'help') return rest.length === 0 ? { help: usage() } : resolveHelp(rest);
+  const top = commands.find((c) => c.name === name);
+  if (!top) throw new UsageError(`unknown command: ${name}`, usage());
+  if (!isGroup(top)) {
+    const text = commandUsage(top.name, top);
+    return wantsHelp(rest) ? { help: text } : { command: top, args: rest, usage: text };
+  }
+  const [subName, ...subArgs] = rest;
+  if (subName === undefined || subName === '--help' || subName === '-h') return { help: groupUsage(top) };
+  const sub = top.commands.find((c) => c.name === subName);
+  if (!sub) throw new UsageError(`unknown sub-command: ${top.name} ${subName}`, groupUsage(top));
+  const text = commandUsage(`${top.name} ${sub.name}`, sub);
+  return wantsHelp(subArgs) ? { help: text } : { command: sub, args: subArgs, usage: text };
+}
+
+function resolveHelp(names: string[]): { help: string } {
+  const found = resolve([...names, '--help']);
+  if (!('help' in found)) throw new UsageError(`unknown command: ${names.join(' ')}`, usage());
+  return found;
+}
+
+/** Runs `twofold <argv>`; resolves with the process exit code (0, 1 failure, 2 usage). */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const cli = cliFor(io);
+  let commandUsageText: string | undefined;
   try {
-    return await work(app);
-  } finally {
-    await app.close();
+    const found = resolve(argv);
+    if ('help' in found) {
+      io.stdout(found.help);
+      return 0;
+    }
+    commandUsageText = found.usage;
+    await found.command.run(found.args, cli);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      const shown = e instanceof UsageError && e.usage ? e.usage : commandUsageText ?? usage();
+      io.stderr(`twofold: ${(e as Error).message}\n\n${shown}`);
+      return 2;
+    }
+    if (e instanceof SettingError) {
+      io.stderr(`twofold: ${e.message}\n`);
+      return 1;
+    }
+    if (isTwofoldError(e)) {
+      io.stderr(`twofold: ${e.message}\n`);
+      return 1;
+    }
+    io.stderr(`twofold: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    return 1;
   }
 }
-
-async function userAdd(args: string[]) {
-  const { values, positionals } = parseArgs({
-    args, allowPositionals: true, strict: true,
-    options: {
-      password: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' },
-      verified: { type: 'boolean' }, admin: { type: 'boolean' }, 'email-2fa': { type: 'boolean' },
-    },
-  });
-  const [username] = positionals;
-  if (!username || positionals.length !== 1) throw new UsageError('user add needs exactly one <username>');
-  if (!USERNAME_PATTERN.test(username)) throw new UsageError('username: 1-64 letters, digits, ".", "_" or "-"');
-  if (!values.password) throw new UsageError('user add needs --password');
-  if (!values.email || !EMAIL_PATTERN.test(values.email)) throw new UsageError('user add needs --email <address>');
-  if (values['email-2fa'] && !values.verified) throw new UsageError('--email-2fa needs --verified: codes only go to verified addresses');
-  const user = await withApp((app) => createUser(app, {
-    username, name: values.name, email: values.email, password: { plain: values.password! },
-    verified: values.verified ?? false, roles: values.admin ? ['user', 'admin'] : ['user'], email2fa: values['email-2fa'] ?? false,
-  }));
-  console.log(`created user ${user.username} (id ${user.id}, email ${user.emails[0]?.address}${user.emails[0]?.verified ? ', verified' : ''}${user.roles.includes('admin') ? ', admin' : ''}${user.email2faEnabled ? ', email 2FA on' : ''})`);
-}
-
-async function userList() {
-  const users = await withApp((app) => app.store.users.list());
-  if (users.length === 0) return console.log('no users');
-  const rows = users.map((u) => [
-    u.id, u.username, u.emails.map((e) => `${e.address}${e.verified ? '' : ' (unverified)'}`).join(', ') || '-',
-    u.roles.join(','), [u.email2faEnabled ? 'email' : '', u.totpEnabled ? 'totp' : ''].filter(Boolean).join(',') || '-',
-  ]);
-  const header = ['id', 'username', 'emails', 'roles', '2fa'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-}
-
-function mail(args: string[]) {
-  const { values } = parseArgs({ args, strict: true, options: { last: { type: 'boolean' } } });
-  const settings = loadSettings(process.env);
-  const entries = listOutbox(join(settings.dataDir, 'outbox'));
-  if (values.last) {
-    const last = entries[entries.length - 1];
-    if (!last) return console.log('the outbox is empty');
-    process.stdout.write(readFileSync(last.path, 'utf8'));
-    return;
-  }
-  if (entries.length === 0) return console.log('the outbox is empty');
-  for (const e of entries) console.log(`${e.file}  to ${e.to}  "${e.subject}"`);
-}
-
-async function main(argv: string[]) {
-  const [command, sub, ...rest] = argv;
-  if (command === 'user' && sub === 'add') return userAdd(rest);
-  if (command === 'user' && sub === 'list') return userList();
-  if (command === 'mail') return mail(argv.slice(1));
-  if (command === 'audit') return auditCommand(argv.slice(1), { withApp, usage: (m) => new UsageError(m) });
-  if (command === 'rotate-key') return rotateKeyCommand(argv.slice(1));
-  if (command === undefined || command === 'help' || command === '--help') return console.log(USAGE);
-  throw new UsageError(`unknown command: ${argv.join(' ')}`);
-}
-
-main(process.argv.slice(2)).catch((e) => {
-  if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`twofold: ${(e as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-  if (e instanceof SettingError || isTwofoldError(e)) {
-    console.error(`twofold: ${(e as Error).message}`);
-    process.exit(1);
-  }
-  console.error('twofold:', e);
-  process.exit(1);
-});

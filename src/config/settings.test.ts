@@ -45,6 +45,14 @@ describe('settings', () => {
     }
   });
 
+  it('every bad value is reported at once, not just the first', () => {
+    assert.throws(
+      () => loadSettings({ PORT: 'abc', TWOFOLD_REMEMBER_FOR: '-1', TWOFOLD_TOTP_ISSUER: 'a:b' }),
+      (e: unknown) => e instanceof SettingError && e.problems.map((p) => p.env).join() === 'PORT,TWOFOLD_REMEMBER_FOR,TWOFOLD_TOTP_ISSUER'
+        && /^3 settings are wrong:\n {2}Setting PORT: "abc" is not a whole number\n {2}Setting TWOFOLD_REMEMBER_FOR: -1 is outside 0\.\.2592000\n {2}Setting TWOFOLD_TOTP_ISSUER: "a:b" is not text without ":"$/.test(e.message),
+    );
+  });
+
   it('every setting has an env name, a meaning and a default within its bounds', () => {
     const envs = new Set<string>();
     for (const spec of Object.values(settingsTable)) {

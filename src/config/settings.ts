@@ -112,10 +112,25 @@ type ValueOf<S> = S extends IntSetting ? number : S extends BoolSetting ? boolea
   : S extends StringSetting ? (S['default'] extends string ? string : string | undefined) : never;
 export type Settings = { -readonly [K in keyof SettingsTable]: ValueOf<SettingsTable[K]> };
 
+export interface SettingProblem {
+  env: string;
+  problem: string;
+}
+
+/** One or more bad settings; the message lists every one, so a fix needs one restart, not one per mistake. */
 export class SettingError extends Error {
-  constructor(readonly env: string, problem: string) {
-    super(`Setting ${env}: ${problem}`);
+  readonly env: string;
+  readonly problems: readonly SettingProblem[];
+
+  constructor(env: string, problem: string);
+  constructor(problems: readonly SettingProblem[]);
+  constructor(envOrProblems: string | readonly SettingProblem[], problem?: string) {
+    const problems = typeof envOrProblems === 'string' ? [{ env: envOrProblems, problem: problem ?? '' }] : envOrProblems;
+    const lines = problems.map((p) => `Setting ${p.env}: ${p.problem}`);
+    super(lines.length === 1 ? lines[0]! : `${lines.length} settings are wrong:\n  ${lines.join('\n  ')}`);
     this.name = 'SettingError';
+    this.env = problems[0]?.env ?? '';
+    this.problems = problems;
   }
 }
 
@@ -152,11 +167,22 @@ function parseOne(spec: SettingSpec, raw: string | undefined): unknown {
   }
 }
 
-/** Reads every setting from `env`; the first bad value throws a SettingError naming it. */
+/** Reads every setting from `env`; bad values throw one SettingError naming all of them. */
 export function loadSettings(env: Record<string, string | undefined> = process.env, overrides: Partial<Settings> = {}): Settings {
   const out: Record<string, unknown> = {};
+  const problems: SettingProblem[] = [];
   for (const [key, spec] of Object.entries(settingsTable) as [string, SettingSpec][]) {
-    out[key] = key in overrides ? (overrides as Record<string, unknown>)[key] : parseOne(spec, env[spec.env]);
+    if (key in overrides) {
+      out[key] = (overrides as Record<string, unknown>)[key];
+      continue;
+    }
+    try {
+      out[key] = parseOne(spec, env[spec.env]);
+    } catch (e) {
+      if (!(e instanceof SettingError)) throw e;
+      problems.push(...e.problems);
+    }
   }
+  if (problems.length > 0) throw new SettingError(problems);
   return out as Settings;
 }

@@ -15,6 +15,7 @@ export const AUDIT_EVENTS = [
   'login-success',
   'login-failure',
   'login-blocked',
+  '2fa-reset',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

@@ -1,4 +1,5 @@
 import { accountOperations } from './account.ts';
+import { resetSecondFactorsOperation } from './admin-reset.ts';
 import { audit2faOperation } from './audit.ts';
 import { callWithTwoFactorOperation } from './call-with-two-factor.ts';
 import { messageOperations } from './messages.ts';
@@ -18,6 +19,7 @@ export function buildRegistry(): Registry {
   registry.add(...totpOperations);
   registry.add(...messageOperations);
   registry.add(audit2faOperation);
+  registry.add(resetSecondFactorsOperation);
   registry.add(callWithTwoFactorOperation(registry));
   return registry;
 }

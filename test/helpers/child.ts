@@ -43,8 +43,8 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 30_00
   return { proc, url, lines, exited };
 }
 
-/** Runs the `twofold` CLI to completion. */
-export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs bin/twofold.js in a child process to completion (in-process: test/helpers/cli.ts). */
+export function spawnCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, ['bin/twofold.js', ...args], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env } });
     let stdout = '';
