@@ -84,6 +84,7 @@ export const settingsTable = {
   totpEnabled: bool({ env: 'TWOFOLD_TOTP_ENABLED', default: true, meaning: 'Authenticator apps (TOTP) are a usable method.' }),
   passwordFallback: bool({ env: 'TWOFOLD_PASSWORD_FALLBACK', default: true, meaning: 'Users with no method confirm protected calls with their password (SHA-256 hex).' }),
   rememberFor: int({ env: 'TWOFOLD_REMEMBER_FOR', default: 1800, min: 0, max: 30 * DAY, unit: 's', meaning: 'After a successful check, the same token and client pass protected calls without a code for this long (0: off). Also the grace period of a new user.' }),
+  rememberLogin: bool({ env: 'TWOFOLD_REMEMBER_LOGIN', default: true, meaning: 'A sign-in that passed a second factor counts as a success for `TWOFOLD_REMEMBER_FOR`, so the first protected call after it does not ask again (always-ask calls still do).' }),
   emailCodeTtl: int({ env: 'TWOFOLD_EMAIL_CODE_TTL', default: 600, min: 30, max: 3600, unit: 's', meaning: 'Lifetime of an emailed code.' }),
   emailCodeMaxLive: int({ env: 'TWOFOLD_EMAIL_CODE_MAX_LIVE', default: 5, min: 1, max: 20, meaning: 'Most email codes live at once per user; sending another drops the oldest.' }),
   emailCodeMaxAttempts: int({ env: 'TWOFOLD_EMAIL_CODE_MAX_ATTEMPTS', default: 5, min: 1, max: 100, meaning: 'Wrong email codes per user across live codes before `totp-max-attempts`; the next call sends a fresh code.' }),

@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { App } from '../app.ts';
 import { publicUser, type User } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
-import { checkSecondFactor } from '../core/twofactor/engine.ts';
+import { checkSecondFactor, rememberedAfterLogin } from '../core/twofactor/engine.ts';
 import { authenticateToken, issueLoginToken } from '../services/accounts.ts';
 import { clientOf, recordAudit } from '../services/audit.ts';
 import { beginLoginAttempt, loginKeyOf } from '../services/limits.ts';
 import { digestPassword } from '../services/passwords.ts';
+import { clientFingerprint } from './invoke.ts';
 import { defineOperation, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -99,7 +100,8 @@ async function login(ctx: OperationContext, input: LoginInput): Promise<LoginRes
     user, policy: 'always', purpose: 'login', code: req.code ?? ctx.twoFactor.code, method: ctx.twoFactor.method, client: clientOf(ctx),
   });
   await recordAudit(ctx, { event: 'login-success', userId: user.id, method: outcome.passed === 'verified' ? outcome.method : undefined });
-  const issued = await issueLoginToken(app, user);
+  const until = rememberedAfterLogin(outcome, app.settings, app.clock.now());
+  const issued = await issueLoginToken(app, user, until === null ? undefined : { until, fingerprint: clientFingerprint(ctx) });
   ctx.session.loggedIn(user, issued.tokenHash);
   return { user, me: publicUser(user, app.settings), token: issued.token, tokenExpires: new Date(issued.expiresAt), type: 'password' };
 }

@@ -60,13 +60,21 @@ export async function verifyEmailToken(app: App, token: string): Promise<{ userI
   return { userId: row.user_id, address: row.address_lower };
 }
 
-/** Issues a login token: returned once, stored only as its hash. */
-export async function issueLoginToken(app: App, user: User): Promise<{ token: string; tokenHash: string; expiresAt: number }> {
+/**
+ * Issues a login token: returned once, stored only as its hash. `remembered`: the sign-in
+ * itself passed a second factor, so the new token starts out remembered for that client.
+ */
+export async function issueLoginToken(
+  app: App, user: User, remembered?: { until: number; fingerprint: string },
+): Promise<{ token: string; tokenHash: string; expiresAt: number }> {
   const token = newToken(app.random);
   const tokenHash = app.keys.hashToken(token);
   const now = app.clock.now();
   const expiresAt = now + app.settings.loginTokenTtl * 1000;
-  await app.store.tokens.insert({ tokenHash, userId: user.id, kind: 'login', name: null, bypass2fa: false, createdAt: now, expiresAt });
+  await app.store.tokens.insert({
+    tokenHash, userId: user.id, kind: 'login', name: null, bypass2fa: false, createdAt: now, expiresAt,
+    twofaUntil: remembered?.until ?? null, twofaFingerprint: remembered?.fingerprint ?? null,
+  });
   return { token, tokenHash, expiresAt };
 }
 

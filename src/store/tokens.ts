@@ -30,10 +30,11 @@ export const toToken = (r: Selectable<LoginTokensTable>): LoginToken => ({
 export class TokenStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(t: Omit<LoginToken, 'twofaUntil' | 'twofaFingerprint' | 'lastTokenPart'> & { lastTokenPart?: string | null }): Promise<void> {
+  async insert(t: Omit<LoginToken, 'twofaUntil' | 'twofaFingerprint' | 'lastTokenPart'> & Partial<Pick<LoginToken, 'twofaUntil' | 'twofaFingerprint' | 'lastTokenPart'>>): Promise<void> {
     await this.db.insertInto('login_tokens').values({
       token_hash: t.tokenHash, user_id: t.userId, kind: t.kind, name: t.name, bypass_2fa: t.bypass2fa ? 1 : 0,
-      created_at: t.createdAt, expires_at: t.expiresAt, twofa_until: null, twofa_fingerprint: null,
+      created_at: t.createdAt, expires_at: t.expiresAt,
+      twofa_until: t.twofaUntil ?? null, twofa_fingerprint: t.twofaFingerprint ?? null,
       last_token_part: t.lastTokenPart ?? null,
     }).execute();
   }

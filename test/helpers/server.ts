@@ -53,6 +53,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     argon2MemoryKib: 1024, argon2Iterations: 1,
     // Tests ask for codes and mistype passwords often; test/limits.test.ts sets the production limits.
     ...relaxedLimits,
+    // Most tests are about the challenge that follows a sign-in; test/remember-login.test.ts
+    // covers the default, where a sign-in with a second factor counts as recent.
+    rememberLogin: false,
     ...opts.settings,
   });
   const server = await startServer(settings, {

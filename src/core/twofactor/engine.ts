@@ -98,6 +98,15 @@ export async function checkSecondFactor(deps: TwoFactorDeps, req: CheckRequest):
   return { passed: 'verified', method };
 }
 
+/**
+ * A sign-in that passed a second factor counts as a recent success, so the first protected
+ * call after it does not ask again (as GitHub's sudo mode): until when its token is remembered,
+ * or null when nothing was verified or remembering is off.
+ */
+export function rememberedAfterLogin(outcome: CheckOutcome, s: TwoFactorSettings, now: number): number | null {
+  return outcome.passed === 'verified' && s.rememberLogin && s.rememberFor > 0 ? now + s.rememberFor * 1000 : null;
+}
+
 /** The failure budget, the check itself (replay-proof) and the failure count: shared by every kind of check. */
 async function verifyWithinLimits(deps: TwoFactorDeps, user: User, method: MethodName, available: string[], code: string): Promise<void> {
   const s = deps.settings;

@@ -38,6 +38,7 @@ export interface TwoFactorSettings {
   totpEnabled: boolean;
   passwordFallback: boolean;
   rememberFor: number;
+  rememberLogin: boolean;
   emailCodeTtl: number;
   emailCodeMaxLive: number;
   emailCodeMaxAttempts: number;

@@ -7,8 +7,8 @@ import { challengeOf, codePrompt, type Answer, type Challenge } from './code-pro
 import { h } from './dom.ts';
 
 export interface StepUpOptions {
-  /** Shown above the code field: what the code is for. */
-  reason?: string;
+  /** Shown above the code field and names the dialog: what the code is for. */
+  reason: string;
   /** The signed-in user's verified addresses (where email codes go). */
   emails?: string[];
 }
@@ -16,7 +16,7 @@ export interface StepUpOptions {
 const isChallenge = (e: unknown): e is ApiError => e instanceof ApiError && e.code === 'totp-required';
 
 /** Resolves with the action's result, or undefined when the person cancels the prompt. */
-export async function withSecondFactor<T>(action: (answer?: TwoFactorAnswer) => Promise<T>, opts: StepUpOptions = {}): Promise<T | undefined> {
+export async function withSecondFactor<T>(action: (answer?: TwoFactorAnswer) => Promise<T>, opts: StepUpOptions): Promise<T | undefined> {
   try {
     return await action();
   } catch (e) {
@@ -41,7 +41,7 @@ export function sendEmailCode(emailOrUsername: string, auth = true): Promise<str
 export function promptForCode<T>(
   challenge: Challenge,
   run: (answer: Answer) => Promise<T>,
-  opts: StepUpOptions & { switchToEmail?: () => Promise<T> } = {},
+  opts: StepUpOptions & { switchToEmail?: () => Promise<T> },
 ): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
     const dialog = h('dialog', { class: 'prompt' });
@@ -79,7 +79,7 @@ export function promptForCode<T>(
       resend: (who) => sendEmailCode(who),
       cancel: () => settle(() => resolve(undefined)),
     });
-    dialog.setAttribute('aria-label', 'Confirm it is you');
+    dialog.setAttribute('aria-label', opts.reason);
     dialog.append(prompt.element);
     // Escape closes a modal dialog: that is a cancel.
     dialog.addEventListener('close', () => settle(() => resolve(undefined)));

@@ -40,7 +40,9 @@ export function emailSection(ctx: SectionContext): HTMLElement {
     actions.append(h('button', {
       type: 'button', class: 'primary',
       onclick: run(async () => {
-        const done = await withSecondFactor((twoFactor) => api('POST', '/api/v1/users.2fa.enableEmail', { twoFactor }), { emails: verifiedEmails });
+        const done = await withSecondFactor((twoFactor) => api('POST', '/api/v1/users.2fa.enableEmail', { twoFactor }), {
+          reason: 'To turn on codes by email, confirm it is you.', emails: verifiedEmails,
+        });
         if (done) await ctx.refresh(`Codes by email are on. They go to ${verifiedEmails.join(' and ')}.`);
       }),
     }, 'Turn on codes by email'));

@@ -47,7 +47,9 @@ export async function totpSection(ctx: SectionContext): Promise<HTMLElement> {
       h('div', { class: 'actions' }, h('button', {
         type: 'button', class: 'primary',
         onclick: run(async () => {
-          const enrolment = await withSecondFactor((twoFactor) => api<Enrolment>('POST', '/api/v1/users.totp.enable', { twoFactor }), { emails: ctx.verifiedEmails });
+          const enrolment = await withSecondFactor((twoFactor) => api<Enrolment>('POST', '/api/v1/users.totp.enable', { twoFactor }), {
+            reason: 'To set up an authenticator app, confirm it is you.', emails: ctx.verifiedEmails,
+          });
           if (enrolment) showSetup(enrolment);
         }),
       }, 'Set up authenticator app')),
