@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createApp, type App } from '../app.ts';
-import { EMAIL_PATTERN, USERNAME_PATTERN } from '../core/accounts.ts';
+import { USERNAME_PATTERN } from '../core/accounts.ts';
+import { EMAIL_ADDRESS_RULE, isEmailAddress } from '../core/email-address.ts';
 import { isTwofoldError } from '../core/errors.ts';
 import { loadSettings, SettingError } from '../config/settings.ts';
 import { listOutbox } from '../mail/mailer.ts';
@@ -42,7 +43,8 @@ async function userAdd(args: string[]) {
   if (!username || positionals.length !== 1) throw new UsageError('user add needs exactly one <username>');
   if (!USERNAME_PATTERN.test(username)) throw new UsageError('username: 1-64 letters, digits, ".", "_" or "-"');
   if (!values.password) throw new UsageError('user add needs --password');
-  if (!values.email || !EMAIL_PATTERN.test(values.email)) throw new UsageError('user add needs --email <address>');
+  if (!values.email) throw new UsageError('user add needs --email <address>');
+  if (!isEmailAddress(values.email)) throw new UsageError(`--email ${EMAIL_ADDRESS_RULE}`);
   if (values['email-2fa'] && !values.verified) throw new UsageError('--email-2fa needs --verified: codes only go to verified addresses');
   const user = await withApp((app) => createUser(app, {
     username, name: values.name, email: values.email, password: { plain: values.password! },
