@@ -29,7 +29,12 @@ export const sendEmailCodeOperation = defineOperation({
       // A stranger learns nothing: the same empty answer and the same limits, whether the
       // name is unknown, known without email codes, or known with them (then a code goes out).
       await takeMaskedCodeSend(app, user?.id ?? null, emailOrUsername, clientOf(ctx));
-      if (user && isEmailEnabled(user, app.settings)) await sendNewEmailCode({ ...forClient(app.twoFactor, clientOf(ctx)), limits: undefined }, user);
+      if (user && isEmailEnabled(user, app.settings)) {
+        // Not waited for (the limit above is already counted): storing and mailing the code
+        // would otherwise make the answer slower for a name that has an inbox.
+        sendNewEmailCode({ ...forClient(app.twoFactor, clientOf(ctx)), limits: undefined }, user)
+          .catch((err: unknown) => app.log.error({ err }, 'email code not sent'));
+      }
       return [];
     }
     if (!user) throw new TwofoldError('error-invalid-user', undefined, 'Invalid user');
