@@ -4,8 +4,10 @@
 // users.register, users.2fa.sendEmailCode and users.verifyEmail (which takes only a token).
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../src/core/clock.ts';
+import { buildRegistry } from '../src/operations/index.ts';
 import { DdpTestClient } from './helpers/ddp.ts';
 import { defaultSettings, productionLimits } from './helpers/limits.ts';
 import { rest, restLogin, type RestResponse } from './helpers/rest.ts';
@@ -31,6 +33,15 @@ function seenDdp(frame: any) {
   if (copy.result?._id) copy.result._id = '<random>';
   return copy;
 }
+
+describe('anonymous endpoints', () => {
+  it('are exactly the ones SECURITY.md lists under "Unknown users" (a new one must be masked and listed)', () => {
+    const anonymous = buildRegistry().all().filter((op) => op.auth === 'none' || op.auth === 'optional').map((op) => op.name).sort();
+    assert.deepEqual(anonymous, ['login', 'logout', 'users.2fa.sendEmailCode', 'users.register', 'users.verifyEmail']);
+    const section = readFileSync(new URL('../SECURITY.md', import.meta.url), 'utf8').split('## Unknown users')[1]!.split('\n## ')[0]!;
+    for (const name of anonymous) assert.ok(section.includes(`\`${name}\``), name);
+  });
+});
 
 for (const store of storesUnderTest) {
   describe(`unknown users are masked on every anonymous endpoint (${store})`, () => {
