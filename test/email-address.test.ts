@@ -65,6 +65,10 @@ export const refusedForms = [
   'alice@b\u00fccher.de',
   'alice\uff20example.com',
   'x'.repeat(65) + '@example.com',
+  // xn-- labels that are not valid IDNA: mail libraries decoded them into other addresses.
+  'x@xn--bcher-k.va.de',
+  'y@xn--zz.de',
+  'z@xn--a.de',
   `a@${'b'.repeat(64)}.com`,
   `a@${Array.from({ length: 26 }, () => 'abcdefghi').join('.')}.com`, // 264 characters
 ];
@@ -98,7 +102,7 @@ describe('the address rule', () => {
 
 /** A plausible address with, sometimes, one dangerous character put in somewhere. */
 const addressLike = fc.tuple(
-  fc.oneof(fc.emailAddress(), fc.constantFrom(...acceptedForms.map(([form]) => form))),
+  fc.oneof({ arbitrary: fc.emailAddress(), weight: 1 }, { arbitrary: fc.constantFrom(...acceptedForms.map(([form]) => form)), weight: 2 }),
   fc.option(fc.tuple(fc.constantFrom(' ', ',', ';', ':', '<', '>', '"', '(', ')', '[', ']', '\\', '\n', '\r', '\t', '@', '.', '\u0430', '\u00a0'), fc.nat()), { nil: undefined }),
 ).map(([address, insert]) => {
   if (!insert) return address;
@@ -193,7 +197,7 @@ for (const store of storesUnderTest) {
         // The catcher (smtp-server) shows an xn-- domain in Unicode; the bytes sent were ASCII.
         const at = stored.lastIndexOf('@');
         assert.deepEqual(sent[0]!.to, [`${stored.slice(0, at)}@${domainToUnicode(stored.slice(at + 1))}`]);
-      }), { numRuns: 60 });
+      }), { numRuns: Number(process.env.FC_RUNS ?? 150) });
     });
   });
 }

@@ -4,6 +4,8 @@
 // bracket, whitespace, control or non-ASCII character, or IP literal — so the address
 // stored is exactly the RCPT TO the mail goes to.
 
+import { domainToASCII } from 'node:url';
+
 // RFC 5322 atext; the backquote written as \x60 keeps it out of docs/api.md's code spans.
 const ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_\\x60{|}~-]";
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
@@ -18,7 +20,15 @@ export const EMAIL_ADDRESS_PATTERN = new RegExp(`^(?=[^@]{1,${MAX_LOCAL_PART_LEN
 
 export const EMAIL_ADDRESS_RULE = 'must be a plain address like name@example.com: no display name, comment, quotes, angle brackets, list, spaces, non-ASCII characters or IP literal';
 
-export const isEmailAddress = (raw: string) => raw.length <= MAX_EMAIL_LENGTH && EMAIL_ADDRESS_PATTERN.test(raw);
+/**
+ * An `xn--` label must be a real IDNA A-label: mail libraries and servers decode it, and a
+ * malformed one (`xn--a`) turned into another address or a failed send. The WHATWG host
+ * parser leaves a valid ASCII domain as it is, bar case, and refuses a broken one.
+ */
+const validIdna = (domain: string) => !/(^|\.)xn--/i.test(domain) || domainToASCII(domain) === domain.toLowerCase();
+
+export const isEmailAddress = (raw: string) =>
+  raw.length <= MAX_EMAIL_LENGTH && EMAIL_ADDRESS_PATTERN.test(raw) && validIdna(raw.slice(raw.lastIndexOf('@') + 1));
 
 /**
  * The stored form of an accepted address: the domain in lower case (DNS ignores case), the
