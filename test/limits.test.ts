@@ -31,7 +31,8 @@ describe('limit defaults', () => {
   it('SECURITY.md states each limit with its current default', () => {
     const text = readFileSync(new URL('../SECURITY.md', import.meta.url), 'utf8');
     const limits = ['emailCodeMaxAttempts', 'failureLimit', 'failureWindow', 'sendCodeUserInterval', 'sendCodeUserPerHour', 'sendCodeAddressPerHour',
-      'loginFailuresPerUser', 'loginFailuresPerAddress', 'loginBlockSeconds', 'emailCodeMaxLive', 'emailCodeTtl', 'rememberFor', 'totpMaxDelta'] as const;
+      'loginFailuresPerUser', 'loginFailuresPerAddress', 'loginBlockSeconds', 'emailCodeMaxLive', 'emailCodeTtl', 'rememberFor', 'totpMaxDelta',
+      'registerAddressPerHour', 'verifyMailAddressPerHour', 'verifyMailTargetInterval', 'verifyMailTargetPerHour'] as const;
     for (const key of limits) {
       const { env } = settingsTable[key];
       const row = text.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${env}\``));

@@ -93,6 +93,14 @@ if (!process.env.TEST_DATABASE_URL) {
       assert.equal(refused.headers.get('x-ratelimit-limit'), '1');
     });
 
+    it('a sign-up flood split over both instances gets no more accounts or mails than the per-address limit', async () => {
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) =>
+        rest(i % 2 ? a.url : b.url, 'POST', '/api/v1/users.register', { body: { username: `split${i}`, email: `split${i}@example.com`, pass: 'pw' } })));
+      assert.equal(answers.filter((r) => r.status === 200).length, 10);
+      assert.ok(answers.every((r) => r.status === 200 || r.body.errorType === 'error-too-many-requests'));
+      assert.equal(mail.messages.filter((m) => m.to.some((to) => to.startsWith('split'))).length, 10);
+    });
+
     it('a login block and a 2FA lockout reached on one instance hold on the other', async () => {
       for (let i = 0; i < 10; i++) assert.equal((await login(a.url, 'cat', `guess ${i}`)).body.error, 'Unauthorized');
       assert.equal((await login(b.url, 'cat', 'cat pw')).body.error, 'error-login-blocked-for-user');

@@ -1,6 +1,7 @@
 // `twofold user add | list | reset-2fa`.
 import { parseArgs } from 'node:util';
-import { EMAIL_PATTERN, USERNAME_PATTERN } from '../core/accounts.ts';
+import { USERNAME_PATTERN } from '../core/accounts.ts';
+import { EMAIL_ADDRESS_RULE, isEmailAddress } from '../core/email-address.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { resetSecondFactors } from '../operations/admin-reset.ts';
 import { createUser } from '../services/accounts.ts';
@@ -37,7 +38,8 @@ const add: Command = {
     });
     const username = oneUsername(positionals, 'user add');
     if (!values.password) throw new UsageError('user add needs --password');
-    if (!values.email || !EMAIL_PATTERN.test(values.email)) throw new UsageError('user add needs --email <address>');
+    if (!values.email) throw new UsageError('user add needs --email <address>');
+    if (!isEmailAddress(values.email)) throw new UsageError(`--email ${EMAIL_ADDRESS_RULE}`);
     if (values['email-2fa'] && !values.verified) throw new UsageError('--email-2fa needs --verified: codes only go to verified addresses');
     const user = await cli.withApp((app) => createUser(app, {
       username, name: values.name, email: values.email, password: { plain: values.password! },

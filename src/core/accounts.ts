@@ -45,8 +45,8 @@ export function publicUser(user: User, settings: { email2faEnabled: boolean; tot
 }
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-// Deliberately simple: one @, no spaces, a dot in the domain; deliverability is proven by verification.
-export const EMAIL_PATTERN = /^[^\s@]{1,64}@[^\s@]{1,189}\.[^\s@]{1,63}$/;
+// Strict addr-spec (src/core/email-address.ts); deliverability is proven by verification.
+export { EMAIL_ADDRESS_PATTERN as EMAIL_PATTERN } from './email-address.ts';
 export const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 export const MAX_PASSWORD_LENGTH = 1024;
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import { maskEmail } from '../core/accounts.ts';
+import { isEmailAddress } from '../core/email-address.ts';
 
 export interface MailMessage {
   to: string;
@@ -16,12 +17,22 @@ export interface Mailer {
   close(): void;
 }
 
+/**
+ * The last gate before nodemailer, which reads a recipient string as a list of addresses
+ * with names and comments: only a bare addr-spec passes, and it is handed over as an
+ * address object (no parsing) with an explicit envelope, so RCPT TO is exactly `to`.
+ */
+function envelopeOf(m: MailMessage, from: string) {
+  if (!isEmailAddress(m.to)) throw new Error('refusing to mail a recipient that is not a plain address');
+  return { ...m, from, to: { name: '', address: m.to }, envelope: { from, to: [{ name: '', address: m.to }] } };
+}
+
 /** Real SMTP through nodemailer (`TWOFOLD_SMTP_URL`). */
 export function smtpMailer(url: string, from: string, log: Logger): Mailer {
   const transport = nodemailer.createTransport(url);
   return {
     async send(m) {
-      const info = await transport.sendMail({ from, ...m });
+      const info = await transport.sendMail(envelopeOf(m, from));
       // The subject and body may hold a code: log only where it went.
       log.info({ mail: { to: maskEmail(m.to), messageId: info.messageId } }, 'mail sent over SMTP');
     },
@@ -36,7 +47,7 @@ export function outboxMailer(dir: string, from: string, log: Logger): Mailer {
   let sequence = 0;
   return {
     async send(m) {
-      const info = await builder.sendMail({ from, ...m });
+      const info = await builder.sendMail(envelopeOf(m, from));
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${String(sequence++).padStart(4, '0')}.eml`;
       const path = join(dir, name);
       // Write then rename, so a reader never sees half a message.

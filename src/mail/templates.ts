@@ -40,3 +40,21 @@ export function verifyEmailMail(to: string, username: string, link: string): Mai
 </body></html>`;
   return { to, subject: 'Verify your email address', text, html };
 }
+
+/**
+ * Sent instead of a verification link when a sign-up names an address or a username that is
+ * taken and unknown users are masked: only whoever reads this mailbox learns why.
+ */
+export function signUpRefusedMail(to: string, username: string, reason: 'email-in-use' | 'username-in-use'): MailMessage {
+  const why = reason === 'email-in-use'
+    ? 'An account already uses this address, so no new account was made. If it is yours, log in, or ask an administrator for help.'
+    : `The username "${username}" is taken, so no account was made. Sign up again with another username.`;
+  const text = ['Hello,', '', 'Someone asked to sign up with this address.', why, '', 'If it was not you, ignore this message.'].join('\n');
+  const html = `<!doctype html><html><body style="font-family:sans-serif">
+<p>Hello,</p>
+<p>Someone asked to sign up with this address.</p>
+<p>${escapeHtml(why)}</p>
+<p>If it was not you, ignore this message.</p>
+</body></html>`;
+  return { to, subject: 'Your sign-up', text, html };
+}

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import type { App } from '../app.ts';
 import { publicUser, type User } from '../core/accounts.ts';
-import { TwofoldError } from '../core/errors.ts';
+import type { ClientInfo } from '../core/audit.ts';
+import { isTwofoldError, TwofoldError } from '../core/errors.ts';
+import { newId } from '../core/random.ts';
+import { signUpRefusedMail } from '../mail/templates.ts';
+import { clientOf } from '../services/audit.ts';
+import { takeAccountMail } from '../services/limits.ts';
 import { createUser, sendVerificationMail, verifyEmailToken } from '../services/accounts.ts';
 import { digestPassword } from '../services/passwords.ts';
 import { defineOperation, type OperationContext } from './registry.ts';
@@ -16,10 +21,12 @@ async function reload(app: App, id: string): Promise<User> {
 }
 
 /** Replaces the user's primary email with an unverified one and mails a verification link. */
-async function changeEmail(app: App, user: User, address: string, verified = false): Promise<void> {
+async function changeEmail(app: App, user: User, address: string, verified = false, limitFor?: ClientInfo): Promise<void> {
   const owner = await app.store.users.emailOwner(address);
   if (owner && owner !== user.id) throw new TwofoldError('error-email-in-use');
   if (owner === user.id && !verified) return;
+  // Checked before anything changes, so a refused change leaves the old address in place.
+  if (limitFor && !verified) await takeAccountMail(app, 'verify-mail', address, limitFor, user.id);
   const primary = user.emails[0];
   if (primary && primary.address.toLowerCase() !== address.toLowerCase()) await app.store.users.removeEmail(user.id, primary.address);
   if (owner === user.id) await app.store.users.setEmailVerified(user.id, address, true);
@@ -36,6 +43,22 @@ async function changeUsername(app: App, user: User, username: string): Promise<v
   await app.store.users.update(user.id, { username });
 }
 
+/**
+ * A sign-up whose name or address is taken, with TWOFOLD_MASK_UNKNOWN_USERS: the caller gets
+ * what a new account would get (with an id that leads nowhere) and only the mailbox learns
+ * why no link came. The password is hashed anyway so the answer takes as long.
+ */
+async function maskedSignUp(app: App, input: { username: string; email: string; pass: string; name?: string | undefined }) {
+  await app.passwords.hash(digestPassword(input.pass));
+  const emailTaken = (await app.store.users.emailOwner(input.email)) !== null;
+  await app.mailer.send(signUpRefusedMail(input.email, input.username, emailTaken ? 'email-in-use' : 'username-in-use'));
+  return view(app, {
+    id: newId(app.random), username: input.username, name: input.name ?? input.username, roles: ['user'], active: true,
+    requirePasswordChange: false, createdAt: app.clock.now(), passwordHash: null, emails: [{ address: input.email, verified: false }],
+    email2faEnabled: false, totpEnabled: false, totpSecret: null, totpPendingSecret: null, totpLastStep: null,
+  });
+}
+
 export const registerOperation = defineOperation({
   name: 'users.register',
   summary: 'Create an account for oneself; a verification link goes to the email.',
@@ -49,9 +72,19 @@ export const registerOperation = defineOperation({
   rest: { method: 'POST', path: '/api/v1/users.register', reply: (user) => ({ body: { user, success: true } }) },
   ddp: { name: 'registerUser', params: (p) => p[0] },
   async handler(ctx, input) {
-    const user = await createUser(ctx.app, { username: input.username, name: input.name, email: input.email, password: { plain: input.pass } });
-    await sendVerificationMail(ctx.app, user, input.email);
-    return view(ctx.app, user);
+    const { app } = ctx;
+    // Counted before the name is looked at: an "in use" answer costs as much as a sign-up.
+    await takeAccountMail(app, 'register', input.email, clientOf(ctx));
+    let user: User;
+    try {
+      user = await createUser(app, { username: input.username, name: input.name, email: input.email, password: { plain: input.pass } });
+    } catch (e) {
+      const inUse = isTwofoldError(e) && (e.code === 'error-username-in-use' || e.code === 'error-email-in-use');
+      if (inUse && app.settings.maskUnknownUsers) return maskedSignUp(app, input);
+      throw e;
+    }
+    await sendVerificationMail(app, user, input.email);
+    return view(app, user);
   },
 });
 
@@ -167,7 +200,7 @@ async function updateOwnProfile(ctx: OperationContext, { data }: { data: z.infer
   // Nothing to change: the user this call authenticated with, read moments ago, is the answer.
   if (data.username === undefined && data.email === undefined && data.name === undefined && data.newPassword === undefined) return view(app, user);
   if (data.username !== undefined) await changeUsername(app, user, data.username);
-  if (data.email !== undefined && data.email.toLowerCase() !== user.emails[0]?.address.toLowerCase()) await changeEmail(app, user, data.email);
+  if (data.email !== undefined && data.email.toLowerCase() !== user.emails[0]?.address.toLowerCase()) await changeEmail(app, user, data.email, false, clientOf(ctx));
   await app.store.users.update(user.id, {
     name: data.name,
     passwordHash: data.newPassword !== undefined ? await app.passwords.hash(digestPassword(data.newPassword)) : undefined,
@@ -217,7 +250,10 @@ export const sendConfirmationEmailOperation = defineOperation({
     const user = ctx.user!;
     const entry = user.emails.find((e) => e.address.toLowerCase() === email.toLowerCase());
     if (!entry) throw new TwofoldError('error-invalid-email');
-    if (!entry.verified) await sendVerificationMail(ctx.app, user, entry.address);
+    if (!entry.verified) {
+      await takeAccountMail(ctx.app, 'verify-mail', entry.address, clientOf(ctx), user.id);
+      await sendVerificationMail(ctx.app, user, entry.address);
+    }
     return true;
   },
 });

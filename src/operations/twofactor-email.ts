@@ -4,6 +4,7 @@ import { TwofoldError } from '../core/errors.ts';
 import { isEmailEnabled, sendNewEmailCode } from '../core/twofactor/email-codes.ts';
 import { forClient } from '../core/twofactor/events.ts';
 import { clientOf, recordAudit } from '../services/audit.ts';
+import { takeMaskedCodeSend } from '../services/limits.ts';
 import { defineOperation } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -25,10 +26,19 @@ export const sendEmailCodeOperation = defineOperation({
   async handler(ctx, { emailOrUsername }): Promise<string[]> {
     const { app } = ctx;
     const user = await app.store.users.byEmailOrUsername(emailOrUsername);
-    if (!user) {
-      if (app.settings.maskUnknownUsers) return [];
-      throw new TwofoldError('error-invalid-user', undefined, 'Invalid user');
+    if (app.settings.maskUnknownUsers && (!user || ctx.user?.id !== user.id)) {
+      // A stranger learns nothing: the same empty answer and the same limits, whether the
+      // name is unknown, known without email codes, or known with them (then a code goes out).
+      await takeMaskedCodeSend(app, user?.id ?? null, emailOrUsername, clientOf(ctx));
+      if (user && isEmailEnabled(user, app.settings)) {
+        // Not waited for (the limit above is already counted): storing and mailing the code
+        // would otherwise make the answer slower for a name that has an inbox.
+        sendNewEmailCode({ ...forClient(app.twoFactor, clientOf(ctx)), limits: undefined }, user)
+          .catch((err: unknown) => app.log.error({ err }, 'email code not sent'));
+      }
+      return [];
     }
+    if (!user) throw new TwofoldError('error-invalid-user', undefined, 'Invalid user');
     if (!isEmailEnabled(user, app.settings)) return [];
     const { addresses } = await sendNewEmailCode(forClient(app.twoFactor, clientOf(ctx)), user);
     // Only the user themself may see their addresses whole (spec §4).

@@ -1,5 +1,6 @@
 import type { App } from '../app.ts';
 import type { User } from '../core/accounts.ts';
+import { EMAIL_ADDRESS_RULE, parseEmailAddress } from '../core/email-address.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { newId, newToken } from '../core/random.ts';
 import { verifyEmailMail } from '../mail/templates.ts';
@@ -19,6 +20,12 @@ export interface CreateUserInput {
 
 export async function createUser(app: App, input: CreateUserInput): Promise<User> {
   const { users } = app.store;
+  // Every way in (REST, DDP, CLI, tests) stores the address in the one form mail goes to.
+  if (input.email !== undefined) {
+    const email = parseEmailAddress(input.email);
+    if (email === null) throw new TwofoldError('error-invalid-email', { problem: EMAIL_ADDRESS_RULE });
+    input = { ...input, email };
+  }
   if (await users.byUsername(input.username)) throw new TwofoldError('error-username-in-use', { username: input.username });
   if (input.email && await users.emailOwner(input.email)) throw new TwofoldError('error-email-in-use');
   const digest = input.password ? ('plain' in input.password ? digestPassword(input.password.plain) : input.password.digest) : null;

@@ -5,6 +5,7 @@ import { sha256Hex } from '../core/secrets.ts';
 import { codeSendKeys, loginBlocked, loginKeys, tooManyRequests, type LimitSettings } from '../core/twofactor/limits.ts';
 import type { TwoFactorLimits } from '../core/twofactor/types.ts';
 import type { RateLimitStore } from '../store/limits.ts';
+import { registerKeys, verifyMailKeys } from '../core/account-limits.ts';
 
 /** The send limits of spec §3.6 over the shared limit rows. */
 export function codeSendLimits(
@@ -54,4 +55,29 @@ export async function beginLoginAttempt(app: App, loginKey: string, client: Clie
       }
     },
   };
+}
+
+/**
+ * Takes one sign-up (`register`) or one verification-link mail from `client` to `target`,
+ * or throws 429 `error-too-many-requests` (nothing is created or mailed then).
+ */
+export async function takeAccountMail(app: App, kind: 'register' | 'verify-mail', target: string, client: ClientInfo, userId: string | null = null): Promise<void> {
+  const keys = (kind === 'register' ? registerKeys : verifyMailKeys)(app.settings, target, client.address);
+  const verdict = await app.store.limits.take(keys, app.clock.now());
+  if (verdict.allowed) return;
+  await app.twoFactor.audit?.({ event: 'rate-limited', userId, client, details: { limit: verdict.bucket, timeToReset: verdict.timeToReset } });
+  throw tooManyRequests(verdict);
+}
+
+/**
+ * With TWOFOLD_MASK_UNKNOWN_USERS: one code send asked for by a stranger, counted against
+ * the user when the name is known and against the name as typed when not, so both run out
+ * after the same number of requests.
+ */
+export async function takeMaskedCodeSend(app: App, userId: string | null, typedName: string, client: ClientInfo): Promise<void> {
+  const keys = codeSendKeys(app.settings, loginKeyOf(userId ?? undefined, typedName), client.address);
+  const verdict = await app.store.limits.take(keys, app.clock.now());
+  if (verdict.allowed) return;
+  await app.twoFactor.audit?.({ event: 'rate-limited', userId, method: 'email', client, details: { limit: verdict.bucket, timeToReset: verdict.timeToReset } });
+  throw tooManyRequests(verdict);
 }

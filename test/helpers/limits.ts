@@ -10,4 +10,8 @@ export const productionLimits: Partial<Settings> = {
   loginFailuresPerUser: defaultSettings.loginFailuresPerUser,
   loginFailuresPerAddress: defaultSettings.loginFailuresPerAddress,
   loginBlockSeconds: defaultSettings.loginBlockSeconds,
+  registerAddressPerHour: defaultSettings.registerAddressPerHour,
+  verifyMailAddressPerHour: defaultSettings.verifyMailAddressPerHour,
+  verifyMailTargetInterval: defaultSettings.verifyMailTargetInterval,
+  verifyMailTargetPerHour: defaultSettings.verifyMailTargetPerHour,
 };

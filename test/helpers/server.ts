@@ -36,6 +36,7 @@ export interface TestServerOptions {
 export const relaxedLimits: Partial<Settings> = {
   sendCodeUserInterval: 0, sendCodeUserPerHour: 10_000, sendCodeAddressPerHour: 100_000,
   loginFailuresPerUser: 10_000, loginFailuresPerAddress: 100_000,
+  registerAddressPerHour: 100_000, verifyMailAddressPerHour: 100_000, verifyMailTargetInterval: 0, verifyMailTargetPerHour: 10_000,
 };
 
 /**

@@ -4,7 +4,9 @@
 
 import { TwofoldError } from '../errors.ts';
 
-export type RateBucket = 'send-code-user' | 'send-code-explicit' | 'send-code-address' | 'login-user' | 'login-address';
+export type RateBucket = 'send-code-user' | 'send-code-explicit' | 'send-code-address' | 'login-user' | 'login-address'
+  // Anonymous mail senders other than codes (src/core/account-limits.ts).
+  | 'register-address' | 'verify-mail-address' | 'verify-mail-target';
 
 /** At most `limit` hits in any `windowSeconds`. */
 export interface RateRule {
