@@ -15,6 +15,8 @@ export const AUDIT_EVENTS = [
   'login-success',
   'login-failure',
   'login-blocked',
+  '2fa-suspended',
+  '2fa-recovered',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

@@ -4,6 +4,7 @@ import { publicUser, type User } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { createUser, sendVerificationMail, verifyEmailToken } from '../services/accounts.ts';
 import { digestPassword } from '../services/passwords.ts';
+import { revokeCredentials } from '../services/sessions.ts';
 import { defineOperation, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -103,7 +104,7 @@ export const updateUserOperation = defineOperation({
       requirePasswordChange: data.requirePasswordChange,
       passwordHash: data.password !== undefined ? await app.passwords.hash(digestPassword(data.password)) : undefined,
     });
-    if (data.password !== undefined || data.active === false) await app.store.tokens.removeLoginTokensOfUser(user.id);
+    if (data.password !== undefined || data.active === false) await revokeCredentials(app, user.id, data.active === false ? undefined : ctx);
     return view(app, await reload(app, user.id));
   },
 });
@@ -158,8 +159,8 @@ async function updateOwnProfile(ctx: OperationContext, { data }: { data: z.infer
     passwordHash: data.newPassword !== undefined ? await app.passwords.hash(digestPassword(data.newPassword)) : undefined,
     requirePasswordChange: data.newPassword !== undefined ? false : undefined,
   });
-  // A new password ends every other session; this one stays.
-  if (data.newPassword !== undefined) await app.store.tokens.removeLoginTokensOfUser(user.id, ctx.token?.tokenHash);
+  // A new password ends every other session and every personal access token; this login stays.
+  if (data.newPassword !== undefined) await revokeCredentials(app, user.id, ctx);
   return view(app, await reload(app, user.id));
 }
 

@@ -4,6 +4,7 @@ import { TwofoldError } from '../core/errors.ts';
 import { isEmailEnabled, sendNewEmailCode } from '../core/twofactor/email-codes.ts';
 import { forClient } from '../core/twofactor/events.ts';
 import { clientOf, recordAudit } from '../services/audit.ts';
+import { revokeCredentials } from '../services/sessions.ts';
 import { defineOperation } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -50,6 +51,7 @@ export const enableEmailOperation = defineOperation({
       throw new TwofoldError('error-invalid-user', undefined, 'A verified email is required to enable email two-factor authentication');
     }
     await ctx.app.store.users.update(user.id, { email2faEnabled: true });
+    await revokeCredentials(ctx.app, user.id, ctx);
     await recordAudit(ctx, { event: 'method-enabled', userId: user.id, method: 'email' });
     return true;
   },
@@ -67,6 +69,7 @@ export const disableEmailOperation = defineOperation({
   async handler(ctx): Promise<true> {
     await ctx.app.store.users.update(ctx.user!.id, { email2faEnabled: false });
     await ctx.app.store.twoFactor.dropEmailCodes(ctx.user!.id);
+    await revokeCredentials(ctx.app, ctx.user!.id, ctx);
     await recordAudit(ctx, { event: 'method-disabled', userId: ctx.user!.id, method: 'email' });
     return true;
   },
