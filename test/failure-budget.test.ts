@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { App } from '../src/app.ts';
+import { auditCount } from './helpers/audit.ts';
 import { sha256 } from './helpers/ddp.ts';
 import { passwordCode, twoFactorWorld, type TwoFactorWorld } from './helpers/rest-2fa.ts';
 import { rest } from './helpers/rest.ts';
@@ -13,13 +13,6 @@ import { storesUnderTest } from './helpers/stores.ts';
 import { nextTotp, totpAt, wrongTotp } from './helpers/totp.ts';
 
 const BURST = 300;
-
-/** Audit events of one kind for one user: each `2fa-failure` is one code that reached a verifier. */
-export async function auditCount(app: App, userId: string, event: string): Promise<number> {
-  const r = await app.store.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<string | number>().as('n'))
-    .where('user_id', '=', userId).where('event', '=', event).executeTakeFirstOrThrow();
-  return Number(r.n);
-}
 
 const tally = (errors: string[]) => errors.reduce<Record<string, number>>((o, e) => ({ ...o, [e]: (o[e] ?? 0) + 1 }), {});
 
