@@ -85,6 +85,8 @@ for (const store of storesUnderTest) {
       w.clock.advance(w.t.server.app.settings.failureWindow + 1);
       assert.equal((await loginWith(u, nextTotp(w.clock, secret))).status, 200);
       assert.deepEqual([...new Set(await guess(u, secret, 49))], ['totp-invalid'], 'a fresh run of 49 after the success');
+      w.clock.advance(w.t.server.app.settings.failureWindow + 1);
+      assert.equal((await loginWith(u, wrongTotp(secret, w.clock.now()))).body.errorType, 'error-2fa-suspended', 'the 50th of the run');
     });
 
     it('a recovery code mailed to a verified address lifts the suspension (and only that)', async () => {
