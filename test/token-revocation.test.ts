@@ -193,3 +193,23 @@ for (const store of storesUnderTest) {
     });
   });
 }
+
+for (const store of storesUnderTest) {
+  describe(`token calls ask for the password even with the fallback off (${store})`, () => {
+    let w: TwoFactorWorld;
+    before(async () => { w = await twoFactorWorld(store, { settings: { passwordFallback: false } }); });
+    after(() => w.t.close());
+
+    it('a user with no method confirms a new token with their password', async () => {
+      const u = await w.plainUser();
+      const auth = await w.login(u);
+      // An ordinary protected call has nothing to ask with the fallback off…
+      assert.equal((await w.call('POST', '/api/v1/users.updateOwnBasicInfo', { auth, body: { data: { name: 'Free' } } })).status, 200);
+      // …a token does.
+      const asked = await w.call('POST', '/api/v1/users.generatePersonalAccessToken', { auth, body: { tokenName: 'bot' } });
+      assert.equal(asked.body.errorType, 'totp-required');
+      assert.equal(asked.body.details.method, 'password');
+      assert.equal((await w.call('POST', '/api/v1/users.generatePersonalAccessToken', { auth, body: { tokenName: 'bot' }, headers: passwordHeaders(u) })).status, 200);
+    });
+  });
+}

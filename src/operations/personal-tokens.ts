@@ -44,6 +44,8 @@ export const generatePersonalAccessTokenOperation = defineOperation({
   auth: 'user',
   authError: 'not-authorized',
   twoFactor: 'always',
+  // The password confirms even where the fallback setting is off: never nothing to ask.
+  requireSecondFactor: true,
   input: z.object({ tokenName, bypassTwoFactor: z.boolean().optional() }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.generatePersonalAccessToken' },
   ddp: { name: 'personalAccessTokens:generateToken', reply: (r: { token: string }) => r.token },
@@ -60,6 +62,8 @@ export const regeneratePersonalAccessTokenOperation = defineOperation({
   auth: 'user',
   authError: 'not-authorized',
   twoFactor: 'always',
+  // The password confirms even where the fallback setting is off: never nothing to ask.
+  requireSecondFactor: true,
   input: z.object({ tokenName }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.regeneratePersonalAccessToken' },
   ddp: { name: 'personalAccessTokens:regenerateToken', reply: (r: { token: string }) => r.token },
