@@ -1,13 +1,15 @@
 import { z } from 'zod';
+import type { App } from '../app.ts';
 import { verifiedEmails } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { newSixDigitCode } from '../core/random.ts';
 import { constantTimeEqual } from '../core/secrets.ts';
 import { normalizeEmailCode } from '../core/twofactor/email-codes.ts';
+import { codeSendKeys, tooManyRequests } from '../core/twofactor/limits.ts';
 import { recoveryCodeMail } from '../mail/templates.ts';
 import { clientOf, recordAudit } from '../services/audit.ts';
 import { loginKeyOf } from '../services/limits.ts';
-import { defineOperation } from './registry.ts';
+import { defineOperation, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
 
 // Self-service end of a suspension (too many wrong codes in a row, engine.ts): a one-time
@@ -17,8 +19,14 @@ import * as s from './schemas.ts';
 // TWOFOLD_2FA_MAX_CONSECUTIVE_FAILURES guesses (SECURITY.md has the arithmetic).
 
 // Its own hash domain, so a recovery code can never pass as an email second-factor code.
-const recoveryHash = (hashCode: (userId: string, code: string) => string, userId: string, code: string) =>
-  hashCode(userId, `recovery:${code}`);
+const recoveryHash = (app: App, userId: string, code: string) => app.keys.hashCode(userId, `recovery:${code}`);
+
+/** The email send limits, counted for every name asked for, known or not, so a refusal does not tell which exist. */
+async function takeSend(app: App, ctx: OperationContext, userId: string | undefined, typedName: string): Promise<void> {
+  if (userId) return app.twoFactor.limits?.takeCodeSend(userId, clientOf(ctx));
+  const verdict = await app.store.limits.take(codeSendKeys(app.settings, loginKeyOf(undefined, typedName), ctx.clientAddress), app.clock.now());
+  if (!verdict.allowed) throw tooManyRequests(verdict);
+}
 
 export const recoverSecondFactorOperation = defineOperation({
   name: 'users.2fa.recover',
@@ -32,20 +40,19 @@ export const recoverSecondFactorOperation = defineOperation({
     const user = await app.store.users.byEmailOrUsername(emailOrUsername);
     const now = app.clock.now();
     if (code === undefined) {
-      // Counted for every name, known or not, so the limit does not tell which exist.
-      await app.twoFactor.limits?.takeCodeSend(loginKeyOf(user?.id, emailOrUsername), clientOf(ctx));
+      await takeSend(app, ctx, user?.id, emailOrUsername);
       const addresses = user ? verifiedEmails(user) : [];
       if (!user || addresses.length === 0 || !await app.store.twoFactor.isSuspended(user.id)) return true;
       const fresh = newSixDigitCode(app.random);
       const expiresAt = now + app.settings.emailCodeTtl * 1000;
-      if (!await app.store.twoFactor.setRecoveryCode(user.id, recoveryHash((u, c) => app.keys.hashCode(u, c), user.id, fresh), expiresAt)) return true;
+      if (!await app.store.twoFactor.setRecoveryCode(user.id, recoveryHash(app, user.id, fresh), expiresAt)) return true;
       const minutes = Math.max(1, Math.round(app.settings.emailCodeTtl / 60));
       await Promise.all(addresses.map((to) => app.mailer.send(recoveryCodeMail(to, user.username, fresh, minutes))));
       await recordAudit(ctx, { event: 'code-sent', userId: user.id, method: 'email', details: { addresses: addresses.length, recovery: true } });
       return true;
     }
     const digits = normalizeEmailCode(code);
-    const wanted = user && digits.length === 6 ? recoveryHash((u, c) => app.keys.hashCode(u, c), user.id, digits) : null;
+    const wanted = user && digits.length === 6 ? recoveryHash(app, user.id, digits) : null;
     // Each try is counted before the comparison; TWOFOLD_EMAIL_CODE_MAX_ATTEMPTS wrong ones burn the code.
     const lifted = user !== null && await app.store.twoFactor.tryRecoveryCode(user.id,
       (stored) => wanted !== null && constantTimeEqual(stored, wanted), now, app.settings.emailCodeMaxAttempts);
