@@ -182,10 +182,11 @@ export class SqlTwoFactorStore implements TwoFactorStore {
    */
   async startTotpEnrolment(userId: string, sealedSecret: string): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
+      // A new secret starts with a full allowance of enrolment tries. The state row is
+      // locked before the user row, in the order enrolmentFailed takes them: no deadlock.
+      await tx.updateTable('twofa_user_state').set({ enrol_failures: 0 }).where('user_id', '=', userId).execute();
       const r = await tx.updateTable('users').set({ totp_pending_secret: sealedSecret, totp_last_step: null })
         .where('id', '=', userId).where('totp_enabled', '=', 0).executeTakeFirst();
-      // A new secret starts with a full allowance of enrolment tries.
-      await tx.updateTable('twofa_user_state').set({ enrol_failures: 0 }).where('user_id', '=', userId).execute();
       return Number(r.numUpdatedRows) === 1;
     });
   }
