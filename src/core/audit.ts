@@ -16,6 +16,8 @@ export const AUDIT_EVENTS = [
   'login-failure',
   'login-blocked',
   '2fa-reset',
+  '2fa-suspended',
+  '2fa-recovered',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

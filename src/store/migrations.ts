@@ -138,6 +138,22 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_events_at').on('audit_events').column('at').execute();
     },
   },
+  '0005_second_factor_state': {
+    async up(db: Kysely<any>) {
+      // One row per user who ever failed a check: the lock a check is reserved under, the
+      // consecutive failures (reset only by a success), the suspension they lead to, the
+      // wrong enrolment codes of the pending secret and a self-service recovery code.
+      await db.schema.createTable('twofa_user_state')
+        .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+        .addColumn('failures_in_row', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('suspended_at', 'bigint')
+        .addColumn('enrol_failures', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('recovery_hash', 'text')
+        .addColumn('recovery_expires_at', 'bigint')
+        .addColumn('recovery_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {
