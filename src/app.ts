@@ -8,10 +8,10 @@ import type { TwoFactorDeps } from './core/twofactor/types.ts';
 import { outboxMailer, smtpMailer, type Mailer } from './mail/mailer.ts';
 import { authenticationCodeMail, suspendedMail } from './mail/templates.ts';
 import { openStore, type Store } from './store/index.ts';
-import { auditRecorder } from './services/audit.ts';
-import { loadServerKey } from './services/keyfile.ts';
-import { codeSendLimits } from './services/limits.ts';
-import { argon2Hasher, type PasswordHasher } from './services/passwords.ts';
+import { auditRecorder } from './adapters/audit-log.ts';
+import { loadServerKey } from './adapters/keyfile.ts';
+import { codeSendLimits } from './adapters/code-send-limits.ts';
+import { argon2Hasher, type PasswordHasher } from './adapters/passwords.ts';
 
 /** Everything an operation may use, built once at start-up and passed down. */
 export interface App {

@@ -5,6 +5,7 @@ import { buildRegistry } from './operations/index.ts';
 import type { Registry } from './operations/registry.ts';
 import { createDdpServer, type DdpServer } from './transport/ddp/server.ts';
 import { createRestServer } from './transport/rest/server.ts';
+import { purgeExpiredEmailVerifications } from './store/email-verifications.ts';
 
 export interface RunningServer {
   app: App;
@@ -47,7 +48,7 @@ export async function startServer(settings: Settings, overrides: AppOverrides = 
     try {
       await app.store.tokens.purgeExpired(now);
       await app.store.twoFactor.purgeExpired(now, app.settings.failureWindow * 1000);
-      await app.store.db.deleteFrom('email_verifications').where('expires_at', '<=', now).execute();
+      await purgeExpiredEmailVerifications(app.store.db, now);
       if (app.settings.auditRetentionDays > 0) await app.store.audit.purgeBefore(now - app.settings.auditRetentionDays * 86_400_000);
     } catch (err) {
       app.log.warn({ err }, 'purging expired rows failed; will retry');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { createUser } from '../src/services/accounts.ts';
+import { createUser } from '../src/operations/shared/accounts.ts';
 import { openDatabase } from '../src/store/database.ts';
 import { spawnServer, type ChildServer } from './helpers/child.ts';
 import { withDirectApp } from './helpers/direct.ts';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../src/core/clock.ts';
-import { issueLoginToken } from '../src/services/accounts.ts';
+import { issueLoginToken } from '../src/operations/shared/accounts.ts';
 import { ddpError, DdpTestClient, sha256 } from './helpers/ddp.ts';
 import { emailUserSession, mailedCode, resumeSession, wrongCode } from './helpers/realtime.ts';
 import { rest } from './helpers/rest.ts';

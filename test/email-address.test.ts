@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isEmailAddress, normalizeEmailAddress, parseEmailAddress } from '../src/core/email-address.ts';
 import { isTwofoldError } from '../src/core/errors.ts';
-import { createUser } from '../src/services/accounts.ts';
+import { createUser } from '../src/operations/shared/accounts.ts';
 import { runCli } from './helpers/cli.ts';
 import { ddpError, DdpTestClient } from './helpers/ddp.ts';
 import { rest, restLogin } from './helpers/rest.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { User } from '../src/core/accounts.ts';
 import { FakeClock } from '../src/core/clock.ts';
-import { issueLoginToken } from '../src/services/accounts.ts';
+import { issueLoginToken } from '../src/operations/shared/accounts.ts';
 import { ddpError, DdpTestClient } from './helpers/ddp.ts';
 import { emailUserSession, mailedCode } from './helpers/realtime.ts';
 import { rest } from './helpers/rest.ts';

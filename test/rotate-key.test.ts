@@ -12,7 +12,7 @@ import { cryptoRandom } from '../src/core/random.ts';
 import { ServerKeys } from '../src/core/secrets.ts';
 import { hashBackupCode } from '../src/core/twofactor/backup-codes.ts';
 import { newTotpSecret } from '../src/core/twofactor/totp.ts';
-import { createUser } from '../src/services/accounts.ts';
+import { createUser } from '../src/operations/shared/accounts.ts';
 import { rotateKeyedData } from '../src/store/key-rotation.ts';
 import { spawnServer } from './helpers/child.ts';
 import { runCli } from './helpers/cli.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { FakeClock } from '../src/core/clock.ts';
-import { createUser } from '../src/services/accounts.ts';
+import { createUser } from '../src/operations/shared/accounts.ts';
 import { spawnServer, type ChildServer } from './helpers/child.ts';
 import { sha256 } from './helpers/ddp.ts';
 import { withDirectApp } from './helpers/direct.ts';

@@ -1,4 +1,4 @@
-// Ceiling C: argon2id with Twofold's parameters (src/services/passwords.ts), as many hashes
+// Ceiling C: argon2id with Twofold's parameters (src/adapters/passwords.ts), as many hashes
 // in flight as libuv has threads, so every core is busy; nothing else in the process.
 import { createHash } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';

@@ -10,7 +10,7 @@ import { loadSettings } from '../../src/config/settings.ts';
 import type { User } from '../../src/core/accounts.ts';
 import { newId, newSixDigitCode, newToken } from '../../src/core/random.ts';
 import { newTotpSecret } from '../../src/core/twofactor/totp.ts';
-import { createUser, issueLoginToken } from '../../src/services/accounts.ts';
+import { createUser, issueLoginToken } from '../../src/operations/shared/accounts.ts';
 import type { EmailCodesTable, LoginTokensTable, UserEmailsTable, UsersTable } from '../../src/store/schema.ts';
 import type { PoolUser } from '../load/http.ts';
 

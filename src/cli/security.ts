@@ -1,6 +1,6 @@
 // `twofold audit` and `twofold rotate-key`.
 import { parseArgs } from 'node:util';
-import { rotateServerKey } from '../services/rotate-key.ts';
+import { rotateServerKey } from './rotate-key.ts';
 import { UsageError, type Command } from './context.ts';
 
 const AUDIT_LIMIT_MAX = 10_000;

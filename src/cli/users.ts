@@ -4,7 +4,7 @@ import { USERNAME_PATTERN } from '../core/accounts.ts';
 import { EMAIL_ADDRESS_RULE, isEmailAddress } from '../core/email-address.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { resetSecondFactors } from '../operations/admin-reset.ts';
-import { createUser } from '../services/accounts.ts';
+import { createUser } from '../operations/shared/accounts.ts';
 import { UsageError, type Command, type CommandGroup } from './context.ts';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -5,11 +5,11 @@ import type { ClientInfo } from '../core/audit.ts';
 import { isTwofoldError, TwofoldError } from '../core/errors.ts';
 import { newId } from '../core/random.ts';
 import { signUpRefusedMail } from '../mail/templates.ts';
-import { clientOf } from '../services/audit.ts';
-import { takeAccountMail } from '../services/limits.ts';
-import { createUser, sendVerificationMail, verifyEmailToken } from '../services/accounts.ts';
-import { digestPassword } from '../services/passwords.ts';
-import { revokeCredentials } from '../services/sessions.ts';
+import { clientOf } from './shared/audit.ts';
+import { takeAccountMail } from './shared/limits.ts';
+import { createUser, sendVerificationMail, verifyEmailToken } from './shared/accounts.ts';
+import { digestPassword } from '../adapters/passwords.ts';
+import { revokeCredentials } from './shared/credentials.ts';
 import { defineOperation, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
 

@@ -3,7 +3,7 @@ import type { App } from '../app.ts';
 import type { User } from '../core/accounts.ts';
 import type { ClientInfo } from '../core/audit.ts';
 import { TwofoldError } from '../core/errors.ts';
-import { clientOf, recordAuditFor } from '../services/audit.ts';
+import { clientOf, recordAuditFor } from './shared/audit.ts';
 import { defineOperation } from './registry.ts';
 import * as s from './schemas.ts';
 

@@ -7,8 +7,8 @@ import { constantTimeEqual } from '../core/secrets.ts';
 import { normalizeEmailCode } from '../core/twofactor/email-codes.ts';
 import { codeSendKeys, tooManyRequests } from '../core/twofactor/limits.ts';
 import { recoveryCodeMail } from '../mail/templates.ts';
-import { clientOf, recordAudit } from '../services/audit.ts';
-import { loginKeyOf } from '../services/limits.ts';
+import { clientOf, recordAudit } from './shared/audit.ts';
+import { loginKeyOf } from './shared/limits.ts';
 import { defineOperation, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
 

@@ -7,8 +7,8 @@ import { hashBackupCode, newBackupCodes } from '../core/twofactor/backup-codes.t
 import { checkAuthenticatorCode, guardedCheck, MAX_CODE_LENGTH } from '../core/twofactor/engine.ts';
 import { forClient } from '../core/twofactor/events.ts';
 import { matchTotpStep, newTotpSecret, otpauthUrl } from '../core/twofactor/totp.ts';
-import { clientOf, recordAudit } from '../services/audit.ts';
-import { revokeCredentials } from '../services/sessions.ts';
+import { clientOf, recordAudit } from './shared/audit.ts';
+import { revokeCredentials } from './shared/credentials.ts';
 import { defineOperation, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
 

@@ -3,9 +3,9 @@ import { maskEmail, verifiedEmails } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { isEmailEnabled, sendNewEmailCode } from '../core/twofactor/email-codes.ts';
 import { forClient } from '../core/twofactor/events.ts';
-import { clientOf, recordAudit } from '../services/audit.ts';
-import { takeMaskedCodeSend } from '../services/limits.ts';
-import { revokeCredentials } from '../services/sessions.ts';
+import { clientOf, recordAudit } from './shared/audit.ts';
+import { takeMaskedCodeSend } from './shared/limits.ts';
+import { revokeCredentials } from './shared/credentials.ts';
 import { defineOperation } from './registry.ts';
 import * as s from './schemas.ts';
 

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { loadSettings, type Settings } from '../../src/config/settings.ts';
 import type { User } from '../../src/core/accounts.ts';
 import type { Clock } from '../../src/core/clock.ts';
-import { createUser, type CreateUserInput } from '../../src/services/accounts.ts';
+import { createUser, type CreateUserInput } from '../../src/operations/shared/accounts.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { createLogger } from '../../src/app.ts';
 import { MailCatcher } from './smtp.ts';

@@ -9,7 +9,7 @@ import type { App } from '../../app.ts';
 import { meteorError, meteorErrorOf, restErrorBody, TwofoldError } from '../../core/errors.ts';
 import { newId } from '../../core/random.ts';
 import type { OperationContext, Registry } from '../../operations/registry.ts';
-import { authenticateTokenHash } from '../../services/accounts.ts';
+import { authenticateTokenHash } from '../../operations/shared/accounts.ts';
 import { clientAddressOf } from '../client-address.ts';
 import { dispatchMethod, resultMessage } from './dispatch.ts';
 import { EjsonDepthError, fromEjson, toEjson } from './ejson.ts';

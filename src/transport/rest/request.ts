@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
 import { TwofoldError } from '../../core/errors.ts';
 import type { OperationContext } from '../../operations/registry.ts';
-import { authenticateToken } from '../../services/accounts.ts';
+import { authenticateToken } from '../../operations/shared/accounts.ts';
 import { clientAddressOf } from '../client-address.ts';
 
 const MAX_HEADER_VALUE = 256;

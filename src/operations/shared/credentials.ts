@@ -1,5 +1,5 @@
-import type { App } from '../app.ts';
-import type { OperationContext } from '../operations/registry.ts';
+import type { App } from '../../app.ts';
+import type { OperationContext } from '../registry.ts';
 
 /**
  * After a change to how a user proves who they are (password, second-factor methods,

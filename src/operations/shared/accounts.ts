@@ -1,11 +1,12 @@
-import type { App } from '../app.ts';
-import type { User } from '../core/accounts.ts';
-import { EMAIL_ADDRESS_RULE, parseEmailAddress } from '../core/email-address.ts';
-import { TwofoldError } from '../core/errors.ts';
-import { newId, newToken } from '../core/random.ts';
-import { verifyEmailMail } from '../mail/templates.ts';
-import { findLiveSession } from '../store/sessions.ts';
-import { digestPassword } from './passwords.ts';
+import type { App } from '../../app.ts';
+import type { User } from '../../core/accounts.ts';
+import { EMAIL_ADDRESS_RULE, parseEmailAddress } from '../../core/email-address.ts';
+import { TwofoldError } from '../../core/errors.ts';
+import { newId, newToken } from '../../core/random.ts';
+import { verifyEmailMail } from '../../mail/templates.ts';
+import { insertEmailVerification, takeEmailVerification } from '../../store/email-verifications.ts';
+import { findLiveSession } from '../../store/sessions.ts';
+import { digestPassword } from '../../adapters/passwords.ts';
 
 export interface CreateUserInput {
   username: string;
@@ -50,21 +51,19 @@ export async function createUser(app: App, input: CreateUserInput): Promise<User
 /** Mails a link that proves the address belongs to the user. */
 export async function sendVerificationMail(app: App, user: User, address: string): Promise<void> {
   const token = newToken(app.random);
-  await app.store.db.insertInto('email_verifications').values({
-    token_hash: app.keys.hashToken(token), user_id: user.id, address_lower: address.toLowerCase(),
-    expires_at: app.clock.now() + app.settings.emailVerifyTtl * 1000,
-  }).execute();
+  await insertEmailVerification(app.store.db, {
+    tokenHash: app.keys.hashToken(token), userId: user.id, address, expiresAt: app.clock.now() + app.settings.emailVerifyTtl * 1000,
+  });
   const link = `${app.publicUrl()}/verify-email#token=${encodeURIComponent(token)}`;
   await app.mailer.send(verifyEmailMail(address, user.username, link));
 }
 
 export async function verifyEmailToken(app: App, token: string): Promise<{ userId: string; address: string }> {
   const hash = app.keys.hashToken(token);
-  const row = await app.store.db.deleteFrom('email_verifications').where('token_hash', '=', hash)
-    .returning(['user_id', 'address_lower', 'expires_at']).executeTakeFirst();
-  if (!row || Number(row.expires_at) <= app.clock.now()) throw new TwofoldError('error-invalid-token');
-  if (!await app.store.users.setEmailVerified(row.user_id, row.address_lower, true)) throw new TwofoldError('error-invalid-token');
-  return { userId: row.user_id, address: row.address_lower };
+  const row = await takeEmailVerification(app.store.db, hash);
+  if (!row || row.expiresAt <= app.clock.now()) throw new TwofoldError('error-invalid-token');
+  if (!await app.store.users.setEmailVerified(row.userId, row.address, true)) throw new TwofoldError('error-invalid-token');
+  return { userId: row.userId, address: row.address };
 }
 
 /**

@@ -1,25 +1,8 @@
-import type { App } from '../app.ts';
-import type { AuditEvent, ClientInfo } from '../core/audit.ts';
-import type { Clock } from '../core/clock.ts';
-import { sha256Hex } from '../core/secrets.ts';
-import { codeSendKeys, loginBlocked, loginKeys, tooManyRequests, type LimitSettings } from '../core/twofactor/limits.ts';
-import type { TwoFactorLimits } from '../core/twofactor/types.ts';
-import type { RateLimitStore } from '../store/limits.ts';
-import { registerKeys, verifyMailKeys } from '../core/account-limits.ts';
-
-/** The send limits of spec §3.6 over the shared limit rows. */
-export function codeSendLimits(
-  store: RateLimitStore, settings: LimitSettings, clock: Clock, audit: (e: AuditEvent) => Promise<void>,
-): TwoFactorLimits {
-  return {
-    async takeCodeSend(userId, client, automatic) {
-      const verdict = await store.take(codeSendKeys(settings, userId, client?.address, automatic), clock.now());
-      if (verdict.allowed) return;
-      await audit({ event: 'rate-limited', userId, method: 'email', client, details: { limit: verdict.bucket, timeToReset: verdict.timeToReset } });
-      throw tooManyRequests(verdict);
-    },
-  };
-}
+import type { App } from '../../app.ts';
+import type { ClientInfo } from '../../core/audit.ts';
+import { sha256Hex } from '../../core/secrets.ts';
+import { codeSendKeys, loginBlocked, loginKeys, tooManyRequests } from '../../core/twofactor/limits.ts';
+import { registerKeys, verifyMailKeys } from '../../core/account-limits.ts';
 
 /**
  * The limit key of a login name: the user's id when the name is known (every way of naming

@@ -6,7 +6,7 @@ import { cryptoRandom } from '../core/random.ts';
 import { ServerKeys } from '../core/secrets.ts';
 import { openStore } from '../store/index.ts';
 import { rotateKeyedData, type RotationCounts } from '../store/key-rotation.ts';
-import { loadServerKey } from './keyfile.ts';
+import { loadServerKey } from '../adapters/keyfile.ts';
 
 export interface RotateKeyOptions {
   dataDir: string;
