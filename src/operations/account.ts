@@ -64,7 +64,7 @@ export const registerOperation = defineOperation({
   name: 'users.register',
   summary: 'Create an account for oneself; a verification link goes to the email.',
   auth: 'none',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   // Rocket.Chat's schema: also `secret` (a registration-form secret), `reason` and customFields.
   input: z.object({
     username: s.username, email: s.email, pass: s.plainPassword, name: s.nullable(s.displayName),
@@ -94,7 +94,7 @@ export const createUserOperation = defineOperation({
   summary: 'Admin: create a user.',
   auth: 'admin',
   permissionError: () => new TwofoldError('error-action-not-allowed', { action: 'Adding_user' }, 'Adding user is not allowed'),
-  twoFactor: 'ask',
+  secondFactor: { kind: 'ask' },
   input: z.object({
     username: s.username, email: s.email, password: s.plainPassword, name: s.displayName.optional(),
     roles: z.array(z.enum(['user', 'admin'])).max(2).optional(), verified: s.nullable(z.boolean()),
@@ -130,7 +130,7 @@ export const updateUserOperation = defineOperation({
   summary: 'Admin: edit a user (the seeds\' password-fallback example). Asks for a second factor.',
   auth: 'admin',
   permissionError: () => new TwofoldError('error-action-not-allowed', { action: 'Editing_user' }, 'Editing user is not allowed'),
-  twoFactor: 'ask',
+  secondFactor: { kind: 'ask' },
   input: z.object({ userId: s.id, data: userUpdateData, confirmRelinquish: s.ignoredFlag }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.update', reply: (user) => ({ body: { user, success: true } }) },
   ddp: { name: 'twofold:updateUser', params: (p) => p[0] },
@@ -158,7 +158,7 @@ export const deleteUserOperation = defineOperation({
   auth: 'admin',
   // Rocket.Chat: REST checks the route's permission (error-unauthorized), the DDP method says error-not-allowed.
   permissionError: (transport) => new TwofoldError(transport === 'rest' ? 'error-unauthorized' : 'error-not-allowed'),
-  twoFactor: 'ask',
+  secondFactor: { kind: 'ask' },
   input: z.object({ userId: s.id, confirmRelinquish: z.boolean().optional() }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.delete', reply: () => ({ body: { success: true } }) },
   ddp: { name: 'deleteUser', params: (p) => ({ userId: p[0] }) },
@@ -173,7 +173,7 @@ export const listUsersOperation = defineOperation({
   summary: 'Admin: every user (public view).',
   auth: 'admin',
   permissionError: () => new TwofoldError('error-unauthorized'),
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: s.noInput,
   rest: { method: 'GET', path: '/api/v1/users.list', reply: (users: unknown[]) => ({ body: { users, count: users.length, success: true } }) },
   async handler(ctx) {
@@ -217,10 +217,13 @@ export const updateOwnBasicInfoOperation = defineOperation({
   summary: 'Change one\'s own name, username, email or password. Email and password changes always ask for a second factor.',
   auth: 'user',
   authError: 'error-invalid-user',
-  twoFactor: ownProfilePolicy,
+  secondFactor: {
+    kind: 'depends',
+    choose: ownProfilePolicy,
+    // Rocket.Chat's `typedPassword`: the SHA-256 of the current password as the password second factor.
+    fromInput: ({ data }) => (data.currentPassword ? { code: data.currentPassword, method: 'password' } : undefined),
+  },
   input: z.object({ data: ownProfileData, customFields: s.ignoredObject }).strict(),
-  // Rocket.Chat's `typedPassword`: the SHA-256 of the current password as the password second factor.
-  secondFactorFromInput: ({ data }) => (data.currentPassword ? { code: data.currentPassword, method: 'password' } : undefined),
   rest: { method: 'POST', path: '/api/v1/users.updateOwnBasicInfo', reply: (user) => ({ body: { user, success: true } }) },
   ddp: {
     name: 'saveUserProfile',
@@ -243,7 +246,7 @@ export const sendConfirmationEmailOperation = defineOperation({
   name: 'users.sendConfirmationEmail',
   summary: 'Mail a new verification link for one of the caller\'s addresses.',
   auth: 'user',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: z.object({ email: s.email }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.sendConfirmationEmail', reply: () => ({ body: { success: true } }) },
   ddp: { name: 'sendConfirmationEmail', params: (p) => ({ email: p[0] }) },
@@ -263,7 +266,7 @@ export const verifyEmailOperation = defineOperation({
   name: 'users.verifyEmail',
   summary: 'Mark an address verified with the token from the verification mail.',
   auth: 'none',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: z.object({ token: z.string().min(1).max(256) }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.verifyEmail', reply: (r: { email: string; verified: boolean }) => ({ body: { ...r, success: true } }) },
   ddp: { name: 'verifyEmail', params: (p) => ({ token: p[0] }) },

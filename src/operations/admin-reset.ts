@@ -47,8 +47,7 @@ export const resetSecondFactorsOperation = defineOperation({
   name: 'users.2fa.reset',
   summary: 'Admin: turn off all of a user\'s second factors (authenticator app, backup codes, email codes), clear their failure counts and revoke their sessions and personal tokens. Always asks.',
   auth: 'admin',
-  twoFactor: 'always',
-  requireSecondFactor: true,
+  secondFactor: { kind: 'always', passwordAlways: true },
   input: z.object({ userId: s.id.optional(), username: s.username.optional() }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.2fa.reset' },
   async handler(ctx, { userId, username }): Promise<SecondFactorReset & { userId: string }> {

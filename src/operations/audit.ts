@@ -15,7 +15,7 @@ export const audit2faOperation = defineOperation({
   auth: 'admin',
   // As Rocket.Chat's audit endpoints (a route permission): 403 error-unauthorized.
   permissionError: () => new TwofoldError('error-unauthorized'),
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: z.preprocess((v) => v ?? {}, z.object({
     offset: wholeNumber.optional(),
     // Like Rocket.Chat's paging, a larger count is lowered to the maximum rather than refused.

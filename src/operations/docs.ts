@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { Registry } from './registry.ts';
+import { callWithTwoFactorEnvelope as envelope } from './call-with-two-factor.ts';
+import type { Registry, SecondFactorRule } from './registry.ts';
 
-const policyText = (p: unknown) => (typeof p === 'function' ? 'depends (see summary / settings)' : String(p));
+const ruleText = (rule: SecondFactorRule) => (rule.kind === 'depends' ? 'depends (see summary / settings)' : rule.kind);
 
 function inputText(schema: z.ZodType): string {
   try {
@@ -22,20 +23,23 @@ export function renderApiDoc(registry: Registry): string {
     'Each operation is declared once and bound to REST and/or DDP; both transports apply the same login rule, input schema and second-factor policy.',
     '',
     '- **auth**: `none` (anyone), `optional` (a login changes the answer), `user` (logged in), `admin`.',
-    '- **2FA**: `none`, `ask` (a remembered success passes), `always` (ignores a remembered success), `code-argument` (the code is a parameter of the operation, checked every time, like `2fa:disable(code)`). On REST send `x-2fa-code` and `x-2fa-method`; on DDP append `{twoFactorCode, twoFactorMethod}` or use `callWithTwoFactorRequired`.',
+    '- **2FA**: `none`, `ask` (a remembered success passes), `always` (ignores a remembered success), `code-argument` (the code is a parameter of the operation, checked every time, like `2fa:disable(code)`), `login` (the sign-in: after the password, when the user has a method; never for a resume). On REST send `x-2fa-code` and `x-2fa-method`; on DDP append `{twoFactorCode, twoFactorMethod}` or use `callWithTwoFactorRequired`.',
     '- REST auth headers: `X-User-Id`, `X-Auth-Token`. Errors: `{"success":false,"error":"<reason> [<code>]","errorType":"<code>","details":{…}}`; DDP errors are Meteor errors with the same code.',
     '',
     '| operation | REST | DDP | auth | 2FA | summary |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
-  const ops = registry.all().slice().sort((a, b) => a.name.localeCompare(b.name));
-  for (const op of ops) {
-    const restText = op.rest ? `\`${[op.rest.method].flat().join('/')} ${op.rest.path}\`` : '—';
-    const ddpText = op.ddp ? `\`${op.ddp.name}\`` : '—';
-    lines.push(`| \`${op.name}\` | ${restText} | ${ddpText} | ${op.auth} | ${policyText(op.twoFactor)} | ${op.summary.replace(/\|/g, '\\|')} |`);
-  }
+  // callWithTwoFactorRequired is an envelope the DDP transport unwraps, listed among the operations.
+  const rows = [
+    ...registry.all().map((op) => ({
+      name: op.name, rest: op.rest ? `\`${[op.rest.method].flat().join('/')} ${op.rest.path}\`` : '—', ddp: op.ddp ? `\`${op.ddp.name}\`` : '—',
+      auth: op.auth, rule: ruleText(op.secondFactor), summary: op.summary, input: op.input as z.ZodType,
+    })),
+    { name: envelope.ddpName, rest: '—', ddp: `\`${envelope.ddpName}\``, auth: envelope.auth, rule: 'always (for the wrapped method)', summary: envelope.summary, input: envelope.input },
+  ].sort((a, b) => a.name.localeCompare(b.name));
+  for (const r of rows) lines.push(`| \`${r.name}\` | ${r.rest} | ${r.ddp} | ${r.auth} | ${r.rule} | ${r.summary.replace(/\|/g, '\\|')} |`);
   lines.push('', '## Inputs', '', 'JSON Schema of each operation\'s input (the REST body or query; DDP params are mapped onto it).', '');
-  for (const op of ops) lines.push(`- \`${op.name}\`: ${inputText(op.input)}`);
+  for (const r of rows) lines.push(`- \`${r.name}\`: ${inputText(r.input)}`);
   lines.push('', 'Also: `GET /api/info` → `{"version": "…", "success": true}` (no login).', '');
   return lines.join('\n');
 }

@@ -1,7 +1,6 @@
 import { accountOperations } from './account.ts';
 import { resetSecondFactorsOperation } from './admin-reset.ts';
 import { audit2faOperation } from './audit.ts';
-import { callWithTwoFactorOperation } from './call-with-two-factor.ts';
 import { messageOperations } from './messages.ts';
 import { personalTokenOperations } from './personal-tokens.ts';
 import { recoverSecondFactorOperation } from './recovery.ts';
@@ -22,6 +21,5 @@ export function buildRegistry(): Registry {
   registry.add(...messageOperations);
   registry.add(audit2faOperation);
   registry.add(resetSecondFactorsOperation);
-  registry.add(callWithTwoFactorOperation(registry));
   return registry;
 }

@@ -1,17 +1,16 @@
 import type { z } from 'zod';
 import { isAdmin } from '../core/accounts.ts';
-import { TwofoldError } from '../core/errors.ts';
+import { isTwofoldError, TwofoldError } from '../core/errors.ts';
 import { sha256Hex } from '../core/secrets.ts';
-import { checkSecondFactor, selectMethod } from '../core/twofactor/engine.ts';
-import type { Operation, OperationContext, OperationSecondFactor, Transport } from './registry.ts';
+import type { SecondFactorAnswer } from '../core/twofactor/answer.ts';
+import { checkAuthenticatorCode, checkSecondFactor, selectMethod } from '../core/twofactor/engine.ts';
+import type { CheckOutcome, SecondFactorPolicy } from '../core/twofactor/types.ts';
+import type { Operation, OperationContext, SecondFactorPassed, SecondFactorRule, Transport } from './registry.ts';
+import { clientOf } from './shared/audit.ts';
 
 /** Same token from another browser or address must not inherit a remembered success. */
 export const clientFingerprint = (ctx: Pick<OperationContext, 'userAgent' | 'clientAddress'>) =>
   sha256Hex(`${ctx.clientAddress}\0${ctx.userAgent}`);
-
-export function policyOf<I>(op: Operation<I>, ctx: OperationContext, input: I): OperationSecondFactor {
-  return typeof op.twoFactor === 'function' ? op.twoFactor(ctx.app, input) : op.twoFactor;
-}
 
 /** Turns schema failures into the protocol's codes: a missing field is `error-parameter-required`. */
 export function inputError(issues: z.core.$ZodIssue[], raw?: unknown, transport?: Transport): TwofoldError {
@@ -42,13 +41,15 @@ export function parseInput<I>(op: Operation<I>, raw: unknown, transport?: Transp
  * answers only when the transport carried no code and the password fallback is the method
  * that applies; a user with an app or email codes is asked for those instead.
  */
-function withSecondFactorFromInput<I>(op: Operation<I>, ctx: OperationContext, input: I): OperationContext {
-  if (!op.secondFactorFromInput || !ctx.user || (ctx.twoFactor.code ?? '') !== '') return ctx;
-  const carried = op.secondFactorFromInput(input);
-  if (!carried) return ctx;
-  const { method } = selectMethod(ctx.user, { method: carried.method, purpose: 'call', requireSecondFactor: op.requireSecondFactor }, ctx.app.twoFactor.settings);
-  return method === carried.method ? { ...ctx, twoFactor: carried } : ctx;
+function answerFromInput<I>(rule: CallRule<I>, ctx: OperationContext, input: I): SecondFactorAnswer {
+  if (!rule.fromInput || !ctx.user || (ctx.answer.code ?? '') !== '') return ctx.answer;
+  const carried = rule.fromInput(input);
+  if (!carried) return ctx.answer;
+  const { method } = selectMethod(ctx.user, { method: carried.method, purpose: 'call', requireSecondFactor: rule.passwordAlways }, ctx.app.twoFactor.settings);
+  return method === carried.method ? carried : ctx.answer;
 }
+
+type CallRule<I> = Extract<SecondFactorRule<I>, { kind: 'ask' | 'always' | 'depends' }>;
 
 export interface InvokeOptions {
   /**
@@ -59,7 +60,66 @@ export interface InvokeOptions {
   forceSecondFactor?: boolean;
 }
 
-/** The one path every call takes: login rule, input schema, second factor, handler. */
+/** A wrong or missing code of a `code-argument` rule with a `refused` answer: the operation's falsy result. */
+type Applied<O> = { passed: SecondFactorPassed } | { refused: O };
+
+/**
+ * The second-factor rule of one call, applied: the only caller of the engine's checks.
+ * Throws the protocol's errors (`totp-required`, `totp-invalid`, …) when the call may not go on.
+ */
+async function applySecondFactor<I, O>(op: Operation<I, O>, ctx: OperationContext, input: I, opts: InvokeOptions): Promise<Applied<O>> {
+  const rule = op.secondFactor;
+  const client = clientOf(ctx);
+  if (rule.kind === 'login') {
+    const subject = await rule.firstFactor(ctx, input);
+    // Resume logins are never challenged (spec §1).
+    if (!subject) return { passed: {} };
+    const outcome = await checkSecondFactor(ctx.app.twoFactor, {
+      user: subject.user, policy: 'always', purpose: 'login', code: subject.code ?? ctx.answer.code, method: ctx.answer.method, client,
+    });
+    return { passed: { subject, outcome } };
+  }
+
+  const callRule = rule.kind === 'ask' || rule.kind === 'always' || rule.kind === 'depends' ? rule : undefined;
+  const answer = callRule ? answerFromInput(callRule, ctx, input) : ctx.answer;
+  let policy: SecondFactorPolicy = rule.kind === 'depends' ? rule.choose(ctx.app, input)
+    : rule.kind === 'ask' || rule.kind === 'always' ? rule.kind : 'none';
+  if (opts.forceSecondFactor) policy = 'always';
+  let outcome: CheckOutcome | undefined;
+  if (policy === 'ask' || policy === 'always') {
+    if (!ctx.user) throw new TwofoldError('error-invalid-user');
+    // Rocket.Chat lets a personal access token created with bypassTwoFactor skip the check.
+    // Not here for the operations that always ask (and callWithTwoFactorRequired, which
+    // makes its target always ask): a stolen token must not change the account's security.
+    if (!ctx.token?.bypass2fa || policy === 'always') {
+      outcome = await checkSecondFactor(ctx.app.twoFactor, {
+        user: ctx.user,
+        policy,
+        purpose: 'call',
+        code: answer.code,
+        method: answer.method,
+        token: ctx.token,
+        fingerprint: clientFingerprint(ctx),
+        client,
+        requireSecondFactor: callRule?.passwordAlways,
+      });
+    }
+  }
+
+  if (rule.kind === 'code-argument') {
+    if (!ctx.user) throw new TwofoldError('error-invalid-user');
+    try {
+      await checkAuthenticatorCode(ctx.app.twoFactor, ctx.user, rule.code(input), client);
+    } catch (e) {
+      // Too many failures stays an error: the client must learn it has to wait.
+      if (rule.refused && isTwofoldError(e) && (e.code === 'totp-invalid' || e.code === 'totp-required')) return { refused: rule.refused(e) };
+      throw e;
+    }
+  }
+  return { passed: outcome ? { outcome } : {} };
+}
+
+/** The one path every call takes: login rule, input schema, precondition, second factor, handler. */
 export async function invoke<I, O>(op: Operation<I, O>, ctx: OperationContext, raw: unknown, opts: InvokeOptions = {}): Promise<O> {
   if ((op.auth === 'user' || op.auth === 'admin') && !ctx.user) {
     // Whatever the code, a missing login is HTTP 401 on REST.
@@ -68,28 +128,7 @@ export async function invoke<I, O>(op: Operation<I, O>, ctx: OperationContext, r
   if (op.auth === 'admin' && !isAdmin(ctx.user!)) throw op.permissionError?.(ctx.transport) ?? new TwofoldError('error-not-allowed');
   const input = parseInput(op, raw, ctx.transport);
   await op.precondition?.(ctx, input);
-  ctx = withSecondFactorFromInput(op, ctx, input);
-
-  let policy = policyOf(op, ctx, input);
-  if (opts.forceSecondFactor) policy = 'always';
-  if (policy === 'ask' || policy === 'always') {
-    if (!ctx.user) throw new TwofoldError('error-invalid-user');
-    // Rocket.Chat lets a personal access token created with bypassTwoFactor skip the check.
-    // Not here for the operations that always ask (and callWithTwoFactorRequired, which
-    // makes its target always ask): a stolen token must not change the account's security.
-    if (!ctx.token?.bypass2fa || policy === 'always') {
-      await checkSecondFactor(ctx.app.twoFactor, {
-        user: ctx.user,
-        policy,
-        purpose: 'call',
-        code: ctx.twoFactor.code,
-        method: ctx.twoFactor.method,
-        token: ctx.token,
-        fingerprint: clientFingerprint(ctx),
-        client: { transport: ctx.transport, address: ctx.clientAddress },
-        requireSecondFactor: op.requireSecondFactor,
-      });
-    }
-  }
-  return op.handler(ctx, input);
+  const applied = await applySecondFactor(op, ctx, input, opts);
+  if ('refused' in applied) return applied.refused;
+  return op.handler(ctx, input, applied.passed);
 }

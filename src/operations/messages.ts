@@ -49,7 +49,7 @@ export const createChannelOperation = defineOperation({
   summary: `Create a public channel; the creator and the listed usernames become its members.${asksWhenListed('createChannel')}`,
   auth: 'user',
   authError: 'error-invalid-user',
-  twoFactor: policyFromSetting('createChannel'),
+  secondFactor: { kind: 'depends', choose: policyFromSetting('createChannel') },
   input: z.object({
     name: channelName,
     members: z.array(s.username).max(500).optional(),
@@ -91,7 +91,7 @@ export const joinChannelOperation = defineOperation({
   summary: 'Join a public channel, which lets the caller post to it.',
   auth: 'user',
   authError: 'error-invalid-user',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: z.object({ roomId: recordId, joinCode: z.string().max(256).optional() }).strict(),
   rest: { method: 'POST', path: '/api/v1/channels.join', reply: (channel) => ({ body: { channel, success: true } }) },
   ddp: { name: 'joinRoom', params: (p) => positional(['roomId', 'joinCode'], p), reply: () => true },
@@ -118,7 +118,7 @@ export const sendMessageOperation = defineOperation({
   summary: `Post a message to a room the caller is a member of. The client may choose the message _id.${asksWhenListed('sendMessage')}`,
   auth: 'user',
   authError: 'error-invalid-user',
-  twoFactor: policyFromSetting('sendMessage'),
+  secondFactor: { kind: 'depends', choose: policyFromSetting('sendMessage') },
   input: z.object({
     message: z.object({ _id: recordId.optional(), rid: recordId, msg: messageText }).strict(),
     previewUrls,
@@ -144,7 +144,7 @@ export const updateMessageOperation = defineOperation({
   summary: `Edit a message: its author (still a member) or an admin.${asksWhenListed('updateMessage')}`,
   auth: 'user',
   authError: 'error-invalid-user',
-  twoFactor: policyFromSetting('updateMessage'),
+  secondFactor: { kind: 'depends', choose: policyFromSetting('updateMessage') },
   input: z.object({ _id: recordId, rid: recordId, msg: messageText, previewUrls }).strict(),
   rest: {
     method: 'POST',
@@ -178,7 +178,7 @@ export const deleteMessageOperation = defineOperation({
   summary: `Delete a message: its author (still a member) or an admin.${asksWhenListed('deleteMessage')}`,
   auth: 'user',
   authError: 'error-invalid-user',
-  twoFactor: policyFromSetting('deleteMessage'),
+  secondFactor: { kind: 'depends', choose: policyFromSetting('deleteMessage') },
   input: z.object({ _id: recordId, rid: recordId.optional(), asUser: z.boolean().optional() }).strict(),
   rest: {
     method: 'POST',
@@ -207,7 +207,7 @@ function pinOperation(pinned: boolean) {
     summary: `${pinned ? 'Pin' : 'Unpin'} a message (room members and admins).${asksWhenListed(ddpName)}`,
     auth: 'user',
     authError: 'error-invalid-user',
-    twoFactor: policyFromSetting(ddpName),
+    secondFactor: { kind: 'depends', choose: policyFromSetting(ddpName) },
     input: z.object({ _id: recordId, rid: recordId.optional(), pinnedAt: z.date().optional() }).strict(),
     rest: {
       method: 'POST',
@@ -253,7 +253,7 @@ export const historyOperation = defineOperation({
   summary: 'The newest messages of a channel, newest first; `latest` pages back in time.',
   auth: 'user',
   authError: 'error-invalid-user',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: z.object({
     roomId: recordId,
     latest: z.date().optional(),

@@ -43,9 +43,8 @@ export const generatePersonalAccessTokenOperation = defineOperation({
   summary: 'Create a named personal access token for the caller; returned once. Always asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'always',
   // The password confirms even where the fallback setting is off: never nothing to ask.
-  requireSecondFactor: true,
+  secondFactor: { kind: 'always', passwordAlways: true },
   // Rocket.Chat validates no schema here and its clients send more (e.g. `loginToken`): extra fields are ignored.
   input: z.object({ tokenName, bypassTwoFactor: s.nullable(z.boolean()) }),
   rest: { method: 'POST', path: '/api/v1/users.generatePersonalAccessToken' },
@@ -62,9 +61,8 @@ export const regeneratePersonalAccessTokenOperation = defineOperation({
   summary: 'Replace a personal access token by a new one with the same name and bypass flag. Always asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'always',
   // The password confirms even where the fallback setting is off: never nothing to ask.
-  requireSecondFactor: true,
+  secondFactor: { kind: 'always', passwordAlways: true },
   input: z.object({ tokenName }),
   rest: { method: 'POST', path: '/api/v1/users.regeneratePersonalAccessToken' },
   ddp: { name: 'personalAccessTokens:regenerateToken', reply: (r: { token: string }) => r.token },
@@ -83,7 +81,7 @@ export const removePersonalAccessTokenOperation = defineOperation({
   summary: 'Revoke a personal access token by name. Asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'ask',
+  secondFactor: { kind: 'ask' },
   input: z.object({ tokenName }),
   rest: { method: 'POST', path: '/api/v1/users.removePersonalAccessToken', reply: () => ({ body: { success: true } }) },
   ddp: { name: 'personalAccessTokens:removeToken' },
@@ -98,7 +96,7 @@ export const listPersonalAccessTokensOperation = defineOperation({
   summary: 'The caller\'s personal access tokens: name, creation date, last characters and bypass flag (never the token).',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: s.noInput,
   rest: { method: 'GET', path: '/api/v1/users.getPersonalAccessTokens', reply: (tokens) => ({ body: { tokens, success: true } }) },
   async handler(ctx) {

@@ -32,7 +32,7 @@ export const recoverSecondFactorOperation = defineOperation({
   name: 'users.2fa.recover',
   summary: 'Lift a suspended second factor: without `code`, mails a recovery code to the user\'s verified addresses; with it, lifts the suspension (methods stay as they were). The same answer whether or not the user exists or is suspended.',
   auth: 'none',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: z.object({ emailOrUsername: s.emailOrUsername, code: z.string().min(1).max(32).optional() }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.2fa.recover', reply: () => ({ body: { success: true } }) },
   async handler(ctx, { emailOrUsername, code }): Promise<true> {

@@ -1,12 +1,13 @@
 // One registry of operations. Each is declared once — input schema, who may call it, its
-// second-factor policy, its handler — and both transports bind to it, so an operation
+// second-factor rule, its handler — and both transports bind to it, so an operation
 // answers the same on REST and DDP and the 2FA rule is one line per operation.
 
 import type { z } from 'zod';
 import type { App } from '../app.ts';
 import type { User } from '../core/accounts.ts';
 import type { TwofoldError } from '../core/errors.ts';
-import type { SecondFactorPolicy } from '../core/twofactor/types.ts';
+import type { SecondFactorAnswer } from '../core/twofactor/answer.ts';
+import type { CheckOutcome, SecondFactorPolicy } from '../core/twofactor/types.ts';
 import type { LoginToken } from '../store/tokens.ts';
 
 export type Transport = 'rest' | 'ddp';
@@ -24,19 +25,60 @@ export interface OperationContext {
   userAgent: string;
   user: User | null;
   token: LoginToken | null;
-  /** The second factor sent with the call: headers on REST, trailing param or wrapper on DDP. */
-  twoFactor: { code?: string | undefined; method?: string | undefined };
+  /** The caller's second-factor answer: headers on REST, trailing param or wrapper on DDP (see parseAnswer). */
+  answer: SecondFactorAnswer;
   session: SessionControl;
 }
 
 export type AuthRule = 'none' | 'optional' | 'user' | 'admin';
 
+export type { SecondFactorAnswer };
+
+/** Who a login is for, once its first factor (the password) passed; see the `login` rule. */
+export interface LoginSubject {
+  user: User;
+  /** A code carried in the login's own input (`{totp: {code}}`, `code`), before the transport's. */
+  code?: string | undefined;
+}
+
+/** What `invoke` hands the handler about the second factor of this call. */
+export interface SecondFactorPassed {
+  /** The engine's outcome, when a check ran. */
+  outcome?: CheckOutcome;
+  /** For a `login` rule: whose first factor passed (absent for a resume, which is never asked). */
+  subject?: LoginSubject;
+}
+
+/** The password fallback and Rocket.Chat's `typedPassword`, for the rules that check a call. */
+export interface CallCheckOptions<I> {
+  /** The password confirms even where the fallback setting is off (spec §3.1): never nothing to ask. */
+  passwordAlways?: boolean;
+  /**
+   * A second-factor answer carried inside the input (Rocket.Chat's `currentPassword`, sent as
+   * its `typedPassword`), used when the transport carried none. Only the password fallback is
+   * answered this way, and only when it is the method that applies to the caller.
+   */
+  fromInput?: (input: I) => { code: string; method: 'password' } | undefined;
+}
+
 /**
- * An operation's second-factor rule. `code-argument`: the code is the operation's own input
- * (Rocket.Chat's `2fa:disable(code)`), checked by the handler through the engine's
- * `checkAuthenticatorCode`, every time and never remembered.
+ * An operation's second-factor rule (spec §5), applied by `invoke` and nowhere else:
+ * - `none`: never asks; `ask`: asks, a remembered success passes; `always`: asks every time;
+ * - `depends`: one of those three, chosen per call from the settings and the input;
+ * - `login`: the sign-in's own rule (spec §1): `firstFactor` checks the password and names the
+ *   user (null for a resume, never asked); the password is never a second factor there;
+ * - `code-argument`: the code is the operation's own input (Rocket.Chat's `2fa:disable(code)`),
+ *   checked every time, never remembered; `refused` turns a wrong or missing code into the
+ *   operation's falsy answer instead of an error.
  */
-export type OperationSecondFactor = SecondFactorPolicy | 'code-argument';
+export type SecondFactorRule<I = any, O = any> =
+  | { kind: 'none' }
+  | ({ kind: 'ask' | 'always' } & CallCheckOptions<I>)
+  | ({ kind: 'depends'; choose: (app: App, input: I) => SecondFactorPolicy } & CallCheckOptions<I>)
+  | { kind: 'login'; firstFactor: (ctx: OperationContext, input: I) => Promise<LoginSubject | null> }
+  | { kind: 'code-argument'; code: (input: I) => string; refused?: (e: TwofoldError) => O };
+
+export type SecondFactorKind = SecondFactorRule['kind'];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -65,10 +107,8 @@ export interface Operation<I = any, O = any> {
   auth: AuthRule;
   /** The code used when a login is needed and missing (REST answers 401 whatever it is). */
   authError?: 'not-authorized' | 'error-invalid-user' | 'unauthorized';
-  /** A policy, or one chosen from the settings and the input (e.g. always ask when a password changes). */
-  twoFactor: OperationSecondFactor | ((app: App, input: I) => OperationSecondFactor);
-  /** For the password fallback when its setting is off (spec §3.1). */
-  requireSecondFactor?: boolean;
+  /** The second-factor rule: the one line that says when this operation asks. */
+  secondFactor: SecondFactorRule<I, O>;
   input: z.ZodType<I>;
   /**
    * State checks (already on, not on, needs a verified email, …), run after the input schema
@@ -76,17 +116,11 @@ export interface Operation<I = any, O = any> {
    * code spent on a call that cannot succeed would be wasted.
    */
   precondition?: (ctx: OperationContext, input: I) => void | Promise<void>;
-  /**
-   * A second-factor answer carried inside the input (Rocket.Chat's `currentPassword`, sent as
-   * its `typedPassword`), used when the transport carried none. Only the password fallback is
-   * answered this way, and only when it is the method that applies to the caller.
-   */
-  secondFactorFromInput?: (input: I) => { code: string; method: 'password' } | undefined;
   /** The refusal of a logged-in caller who is not an admin (default `error-not-allowed`). */
   permissionError?: (transport: Transport) => TwofoldError;
   rest?: RestBinding<O>;
   ddp?: DdpBinding<O>;
-  handler(ctx: OperationContext, input: I): Promise<O>;
+  handler(ctx: OperationContext, input: I, passed: SecondFactorPassed): Promise<O>;
 }
 
 export function defineOperation<I, O>(op: Operation<I, O>): Operation<I, O> {

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import type { App } from '../app.ts';
 import { publicUser, type User } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
-import { checkSecondFactor, rememberedAfterLogin } from '../core/twofactor/engine.ts';
+import { rememberedAfterLogin } from '../core/twofactor/engine.ts';
 import { authenticateToken, issueLoginToken } from './shared/accounts.ts';
 import { clientOf, recordAudit } from './shared/audit.ts';
 import { beginLoginAttempt, loginKeyOf } from './shared/limits.ts';
 import { digestPassword } from '../adapters/passwords.ts';
 import { clientFingerprint } from './invoke.ts';
-import { defineOperation, type OperationContext } from './registry.ts';
+import { defineOperation, type LoginSubject, type OperationContext, type SecondFactorPassed } from './registry.ts';
 import * as s from './schemas.ts';
 
 // Spec §1: every form a Rocket.Chat or Meteor client logs in with.
@@ -78,16 +78,14 @@ export interface LoginResult {
   type: 'password' | 'resume';
 }
 
-async function login(ctx: OperationContext, input: LoginInput): Promise<LoginResult> {
+/**
+ * The first factor: the password of the named user, under the login limits. Null for a
+ * resume, which is never challenged (spec §1) and is checked by the handler.
+ */
+async function passwordFactor(ctx: OperationContext, input: LoginInput): Promise<LoginSubject | null> {
   const { app } = ctx;
   const req = normalize(input);
-  if ('resume' in req) {
-    // Resume logins are never challenged (spec §1).
-    const found = await authenticateToken(app, req.resume);
-    if (!found) throw new TwofoldError('login-failed');
-    ctx.session.loggedIn(found.user, found.token.tokenHash);
-    return { user: found.user, me: publicUser(found.user, app.settings), token: req.resume, tokenExpires: new Date(found.token.expiresAt ?? 8.64e15), type: 'resume' };
-  }
+  if ('resume' in req) return null;
   const user = await findUser(app, req.who);
   const attempt = await beginLoginAttempt(app, loginKeyOf(user?.id, nameOf(req.who)), clientOf(ctx), user?.id ?? null);
   const ok = await app.passwords.verify(user?.passwordHash ?? await decoy(app), req.digest);
@@ -96,9 +94,20 @@ async function login(ctx: OperationContext, input: LoginInput): Promise<LoginRes
     throw new TwofoldError('login-failed');
   }
   await attempt.succeeded();
-  const outcome = await checkSecondFactor(app.twoFactor, {
-    user, policy: 'always', purpose: 'login', code: req.code ?? ctx.twoFactor.code, method: ctx.twoFactor.method, client: clientOf(ctx),
-  });
+  return { user, code: req.code };
+}
+
+async function login(ctx: OperationContext, input: LoginInput, passed: SecondFactorPassed): Promise<LoginResult> {
+  const { app } = ctx;
+  if (!passed.subject) {
+    const req = normalize(input) as { resume: string };
+    const found = await authenticateToken(app, req.resume);
+    if (!found) throw new TwofoldError('login-failed');
+    ctx.session.loggedIn(found.user, found.token.tokenHash);
+    return { user: found.user, me: publicUser(found.user, app.settings), token: req.resume, tokenExpires: new Date(found.token.expiresAt ?? 8.64e15), type: 'resume' };
+  }
+  const { user } = passed.subject;
+  const outcome = passed.outcome!;
   await recordAudit(ctx, { event: 'login-success', userId: user.id, method: outcome.passed === 'verified' ? outcome.method : undefined });
   const until = rememberedAfterLogin(outcome, app.settings, app.clock.now());
   const issued = await issueLoginToken(app, user, until === null ? undefined : { until, fingerprint: clientFingerprint(ctx) });
@@ -119,7 +128,8 @@ export const loginOperation = defineOperation({
   name: 'login',
   summary: 'Log in with a password (plain or SHA-256 digest) or a resume token; a second factor when the user has one.',
   auth: 'none',
-  twoFactor: 'none', // decided inside: the login has its own rule (spec §1)
+  // The password is the first factor; invoke then asks for the second (spec §1).
+  secondFactor: { kind: 'login', firstFactor: passwordFactor },
   input: loginInput,
   rest: {
     method: 'POST',
@@ -140,7 +150,7 @@ export const logoutOperation = defineOperation({
   name: 'logout',
   summary: 'End this login: the token is revoked.',
   auth: 'optional',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: s.noInput,
   rest: {
     method: ['POST', 'GET'],
@@ -160,7 +170,7 @@ export const meOperation = defineOperation({
   summary: 'The logged-in user: profile, emails, roles and which second factors are on.',
   auth: 'user',
   authError: 'unauthorized',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: s.noInput,
   rest: { method: 'GET', path: '/api/v1/me' },
   ddp: { name: 'twofold:me' },

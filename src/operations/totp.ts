@@ -4,7 +4,7 @@ import type { App } from '../app.ts';
 import { verifiedEmails, type User } from '../core/accounts.ts';
 import { isTwofoldError, restErrorBody, TwofoldError } from '../core/errors.ts';
 import { hashBackupCode, newBackupCodes } from '../core/twofactor/backup-codes.ts';
-import { checkAuthenticatorCode, guardedCheck, MAX_CODE_LENGTH } from '../core/twofactor/engine.ts';
+import { guardedCheck, MAX_CODE_LENGTH } from '../core/twofactor/engine.ts';
 import { forClient } from '../core/twofactor/events.ts';
 import { matchTotpStep, newTotpSecret, otpauthUrl } from '../core/twofactor/totp.ts';
 import { clientOf, recordAudit } from './shared/audit.ts';
@@ -14,8 +14,8 @@ import * as s from './schemas.ts';
 
 // The authenticator app (spec §3.7): enrolment in two steps, backup codes, turning it off,
 // and the admin reset. Rocket.Chat's `2fa:*` methods take the authenticator's code as
-// their argument; that argument is the check for disable and regenerateCodes (see
-// checkAuthenticatorCode), so their `twoFactor` field is 'none' and nothing is asked twice.
+// their argument; that argument is the check for disable and regenerateCodes (their
+// `code-argument` rule, applied by invoke), so nothing is asked twice.
 
 // Some clients send the digits as a JSON number. A preprocess rather than a union keeps a
 // missing code reported as `error-parameter-required`.
@@ -40,17 +40,7 @@ function freshCodes(app: App, user: User): { codes: string[]; hashes: string[] }
 
 /** A wrong or missing code: Rocket.Chat answers these calls with a falsy result, not an error. */
 type Refusal = { refused: TwofoldError };
-
-async function refusalOf(ctx: OperationContext, code: string): Promise<Refusal | null> {
-  try {
-    await checkAuthenticatorCode(ctx.app.twoFactor, ctx.user!, code, clientOf(ctx));
-    return null;
-  } catch (e) {
-    // Too many failures stays an error: the client must learn it has to wait.
-    if (isTwofoldError(e) && (e.code === 'totp-invalid' || e.code === 'totp-required')) return { refused: e };
-    throw e;
-  }
-}
+const refusal = (refused: TwofoldError): Refusal => ({ refused });
 
 /** REST has no falsy success: a refusal is the engine's own error. */
 const refusalReply = (r: Refusal) => ({ status: r.refused.status, body: restErrorBody(r.refused) });
@@ -65,7 +55,7 @@ export const enableTotpOperation = defineOperation({
   authError: 'not-authorized',
   // Enrolment ends the user's other sessions and makes the app the first method: a stolen
   // session must not be able to lock the owner out with an app of its own.
-  twoFactor: 'ask',
+  secondFactor: { kind: 'ask' },
   input: s.noInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.enable' },
   ddp: { name: '2fa:enable' },
@@ -95,7 +85,7 @@ export const validateTotpOperation = defineOperation({
   summary: 'Finish enrolment with a code from the app: TOTP is on, 12 backup codes are returned once, other sessions end.',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: codeInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.validate' },
   ddp: { name: '2fa:validateTempToken', params: codeParam },
@@ -138,16 +128,14 @@ export const disableTotpOperation = defineOperation({
   summary: 'Turn the authenticator app off with one of its codes or a backup code (never remembered).',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'code-argument',
+  secondFactor: { kind: 'code-argument', code: ({ code }) => code, refused: refusal },
   input: codeInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.disable', reply: (r: DisableResult) => ('refused' in r ? refusalReply(r) : { body: { success: true } }) },
   ddp: { name: '2fa:disable', params: codeParam, reply: (r: DisableResult) => !('refused' in r) },
   precondition: totpMustBeOn,
-  async handler(ctx, { code }): Promise<DisableResult> {
+  async handler(ctx): Promise<DisableResult> {
     const { app } = ctx;
     const user = ctx.user!;
-    const refusal = await refusalOf(ctx, code);
-    if (refusal) return refusal;
     await app.store.twoFactor.turnOffTotp(user.id);
     await revokeCredentials(app, user.id, ctx);
     await recordAudit(ctx, { event: 'method-disabled', userId: user.id, method: 'totp' });
@@ -160,16 +148,14 @@ export const regenerateCodesOperation = defineOperation({
   summary: 'Replace the backup codes with 12 new ones, given a code from the app or a backup code.',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'code-argument',
+  secondFactor: { kind: 'code-argument', code: ({ code }) => code, refused: refusal },
   input: codeInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.regenerateCodes', reply: (r: RegenerateResult) => ('refused' in r ? refusalReply(r) : { body: { codes: r.codes, success: true } }) },
   ddp: { name: '2fa:regenerateCodes', params: codeParam, reply: (r: RegenerateResult) => ('refused' in r ? undefined : { codes: r.codes }) },
   precondition: totpMustBeOn,
-  async handler(ctx, { code }): Promise<RegenerateResult> {
+  async handler(ctx): Promise<RegenerateResult> {
     const { app } = ctx;
     const user = ctx.user!;
-    const refusal = await refusalOf(ctx, code);
-    if (refusal) return refusal;
     const { codes, hashes } = freshCodes(app, user);
     await app.store.twoFactor.replaceBackupCodes(user.id, hashes);
     await recordAudit(ctx, { event: 'backup-codes-regenerated', userId: user.id, method: 'totp' });
@@ -182,7 +168,7 @@ export const codesRemainingOperation = defineOperation({
   summary: 'How many unused backup codes the caller has.',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: s.noInput,
   rest: { method: 'GET', path: '/api/v1/users.totp.codesRemaining' },
   ddp: { name: '2fa:checkCodesRemaining' },
@@ -197,8 +183,7 @@ export const resetTotpOperation = defineOperation({
   name: 'users.resetTOTP',
   summary: 'Admin: turn off a user\'s authenticator app and backup codes, and log them out everywhere. Always asks.',
   auth: 'admin',
-  twoFactor: 'always',
-  requireSecondFactor: true,
+  secondFactor: { kind: 'always', passwordAlways: true },
   input: z.object({ userId: s.id.optional(), username: s.username.optional() }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.resetTOTP', reply: () => ({ body: { success: true } }) },
   // Rocket.Chat has this on REST only; on DDP it takes the user id.

@@ -16,7 +16,7 @@ export const sendEmailCodeOperation = defineOperation({
   name: 'users.2fa.sendEmailCode',
   summary: 'Mail a new code to the verified addresses of a user (no login needed); returns where it went.',
   auth: 'optional',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   // No body, or an empty name, is a missing parameter as in Rocket.Chat (error-parameter-required).
   // Rocket.Chat validates no schema here: fields other than emailOrUsername are ignored.
   input: z.preprocess((v) => (v === undefined ? {} : v), z.object({
@@ -52,7 +52,7 @@ export const enableEmailOperation = defineOperation({
   summary: 'Turn on email codes as a second factor for the caller (needs a verified email).',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'none',
+  secondFactor: { kind: 'none' },
   input: s.ignoredBody,
   rest: { method: 'POST', path: '/api/v1/users.2fa.enableEmail', reply: () => ({ body: { success: true } }) },
   ddp: { name: '2fa:enable-email' },
@@ -77,7 +77,7 @@ export const disableEmailOperation = defineOperation({
   summary: 'Turn off email codes for the caller. Always asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'always',
+  secondFactor: { kind: 'always' },
   input: s.ignoredBody,
   rest: { method: 'POST', path: '/api/v1/users.2fa.disableEmail', reply: () => ({ body: { success: true } }) },
   ddp: { name: '2fa:disable-email' },

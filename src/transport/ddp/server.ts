@@ -9,6 +9,7 @@ import type { App } from '../../app.ts';
 import { meteorError, meteorErrorOf, restErrorBody, TwofoldError } from '../../core/errors.ts';
 import { newId } from '../../core/random.ts';
 import type { OperationContext, Registry } from '../../operations/registry.ts';
+import type { SecondFactorAnswer } from '../../core/twofactor/answer.ts';
 import { authenticateTokenHash } from '../../operations/shared/accounts.ts';
 import { clientAddressOf } from '../client-address.ts';
 import { dispatchMethod, resultMessage } from './dispatch.ts';
@@ -97,7 +98,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
   const connections = new Set<Connection>();
   let closing = false;
 
-  async function contextFor(conn: Connection, twoFactor: OperationContext['twoFactor']): Promise<OperationContext> {
+  async function contextFor(conn: Connection, answer: SecondFactorAnswer): Promise<OperationContext> {
     // Re-read on every call: a revoked token or a changed 2FA state takes effect at once.
     const found = conn.userId && conn.tokenHash ? await authenticateTokenHash(app, conn.tokenHash, conn.userId) : null;
     if (!found) {
@@ -107,7 +108,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
     const user = found?.user ?? null;
     const token = found?.token ?? null;
     return {
-      app, transport: 'ddp', clientAddress: conn.clientAddress, userAgent: conn.userAgent, user, token, twoFactor,
+      app, transport: 'ddp', clientAddress: conn.clientAddress, userAgent: conn.userAgent, user, token, answer,
       session: {
         loggedIn(u, tokenHash) { conn.userId = u.id; conn.tokenHash = tokenHash; },
         loggedOut() { conn.userId = null; conn.tokenHash = null; },
@@ -118,7 +119,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
   async function runMethod(conn: Connection, id: string, name: string, rawParams: unknown[]): Promise<void> {
     const outcome = await dispatchMethod(app, registry, {
       via: conn.framing === 'sockjs' ? 'sockjs' : 'websocket',
-      context: (twoFactor) => contextFor(conn, twoFactor),
+      context: (answer) => contextFor(conn, answer),
       userId: () => conn.userId ?? undefined,
     }, name, rawParams);
     send(conn, resultMessage(id, outcome), { msg: 'updated', methods: [id] });

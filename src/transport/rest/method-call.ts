@@ -65,8 +65,8 @@ async function handle(app: App, registry: Registry, anonymous: boolean, req: Fas
     }
     const outcome = await dispatchMethod(app, registry, {
       via: anonymous ? 'method.callAnon' : 'method.call',
-      context: async (twoFactor) => ({
-        app, transport: 'ddp', clientAddress: who.clientAddress, userAgent: who.userAgent, user, token, twoFactor,
+      context: async (answer) => ({
+        app, transport: 'ddp', clientAddress: who.clientAddress, userAgent: who.userAgent, user, token, answer,
         // No connection to keep a login on: a login's token is in its result, as Rocket.Chat's client expects.
         session: { loggedIn() {}, loggedOut() {} },
       }),

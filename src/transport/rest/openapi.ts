@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { errorCatalogue, TwofoldError, type ErrorCode } from '../../core/errors.ts';
 import { METHOD_NAMES } from '../../core/twofactor/types.ts';
+import { callWithTwoFactorEnvelope as envelope } from '../../operations/call-with-two-factor.ts';
 import type { HttpMethod, Operation, Registry } from '../../operations/registry.ts';
 
 type Json = Record<string, unknown>;
@@ -32,16 +33,15 @@ const componentName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
 
 export type DocumentedPolicy = 'none' | 'ask' | 'always' | 'code-argument' | 'depends';
 
-/** The registry's policy; a policy chosen per call (settings, input) is `depends` and may ask. */
+/** The operation's second-factor rule as documented; a rule chosen per call (settings, input) is `depends` and may ask. */
 export function documentedPolicy(op: Operation): DocumentedPolicy {
-  if (typeof op.twoFactor === 'function') return 'depends';
-  // The login checks the second factor inside its handler (spec §1) and maps the 2FA errors
-  // to its own body; such an operation asks whenever the user has a method.
-  if (op.twoFactor === 'none' && customErrorBodies(op).some((g) => g.twoFactor)) return 'always';
-  return op.twoFactor;
+  // The login asks after the password whenever the user has a method, with its own error body.
+  if (op.secondFactor.kind === 'login') return 'always';
+  if (op.secondFactor.kind === 'none' && customErrorBodies(op).some((g) => g.twoFactor)) return 'always';
+  return op.secondFactor.kind;
 }
 
-const mayAskByPolicy = (op: Operation) => op.twoFactor === 'ask' || op.twoFactor === 'always' || typeof op.twoFactor === 'function';
+const mayAskByPolicy = (op: Operation) => ['ask', 'always', 'depends'].includes(op.secondFactor.kind);
 
 // ---------------------------------------------------------------------------------------
 // Input schemas
@@ -319,7 +319,7 @@ function responsesOf(op: Operation): Json {
     add(400, ref('schemas', 'TwoFactorError'), 'Second factor needed or wrong: `totp-required`, `totp-invalid`, `totp-max-attempts`; retry with x-2fa-code and x-2fa-method.');
   }
   // The code in the input is checked by the same engine, which answers with the same errors.
-  if (op.twoFactor === 'code-argument') add(400, ref('schemas', 'TwoFactorError'), 'The code in the input is wrong or tried too often: `totp-invalid`, `totp-max-attempts`.');
+  if (op.secondFactor.kind === 'code-argument') add(400, ref('schemas', 'TwoFactorError'), 'The code in the input is wrong or tried too often: `totp-invalid`, `totp-max-attempts`.');
   if (op.auth === 'user' || op.auth === 'admin') add(401, errorBody, `Not logged in: \`${op.authError ?? 'not-authorized'}\`.`);
   if (op.auth === 'admin') add(403, errorBody, 'Not an admin: `error-not-allowed`.');
   if (mayAskByPolicy(op) || SENDS_MAIL_ON_REQUEST.has(op.name) || custom.some((g) => g.twoFactor)) {
@@ -428,6 +428,14 @@ export function buildOpenApiDocument(registry: Registry, version: string): Json 
       item[method.toLowerCase()] = operationObject(op, method, operationId, inputRef, inputSchema, schemas);
     }
   }
+
+  // callWithTwoFactorRequired is an envelope the DDP transport unwraps, not an operation.
+  const envelopeBase = `${componentName(envelope.ddpName)}.input`;
+  addInputComponent(schemas, envelopeBase, inputJsonSchema(envelope.input));
+  ddpOnly.push({
+    operation: envelope.ddpName, summary: envelope.summary, 'x-ddp-method': envelope.ddpName, auth: envelope.auth,
+    'x-twofold-second-factor': 'always', input: ref('schemas', envelopeBase),
+  });
 
   return {
     openapi: '3.1.0',

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
 import { restErrorBody, TwofoldError } from '../../core/errors.ts';
+import { parseAnswer } from '../../core/twofactor/answer.ts';
 import { invoke } from '../../operations/invoke.ts';
 import type { Operation, OperationContext, Registry } from '../../operations/registry.ts';
 import { registerMethodCall } from './method-call.ts';
@@ -154,7 +155,8 @@ async function restContext(app: App, req: FastifyRequest): Promise<OperationCont
     app,
     transport: 'rest',
     ...await identify(app, req),
-    twoFactor: { code: header(req, 'x-2fa-code'), method: header(req, 'x-2fa-method') },
+    // An unknown method name in the header is no name: the user's own method checks the code.
+    answer: parseAnswer({ code: header(req, 'x-2fa-code'), method: header(req, 'x-2fa-method') }, { unknownMethod: 'ignore' }),
     session: { loggedIn() {}, loggedOut() {} },
   };
 }

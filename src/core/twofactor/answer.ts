@@ -1,0 +1,46 @@
+// What a transport received as a second factor (an x-2fa-code header, a trailing
+// `{twoFactorCode, twoFactorMethod}` param, callWithTwoFactorRequired's wrapper, a code as a
+// JSON number or a string) becomes one `{code, method}` here, with one length limit and one
+// list of method names for every way in.
+
+import { TwofoldError } from '../errors.ts';
+import { METHOD_NAMES, type MethodName } from './types.ts';
+
+/**
+ * Longest answer a transport passes on (also the header bound on REST). The engine looks at
+ * no more than MAX_CODE_LENGTH of it; anything between is a wrong code, not bad input.
+ */
+export const MAX_ANSWER_LENGTH = 256;
+
+export interface SecondFactorAnswer {
+  code?: string | undefined;
+  method?: MethodName | undefined;
+}
+
+export const isMethodName = (v: unknown): v is MethodName => typeof v === 'string' && (METHOD_NAMES as readonly string[]).includes(v);
+
+/** A whole number is taken as its digits (the seeds print `code: 56830`). */
+export const codeFromNumber = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v);
+
+export interface ParseAnswerOptions {
+  /**
+   * A method name outside the list: refused (DDP, where Rocket.Chat's clients only send the
+   * three), or taken as no name so the user's own method applies (REST headers, as pinned by
+   * the REST bad-input tests).
+   */
+  unknownMethod: 'refuse' | 'ignore';
+}
+
+/** The refusal of an answer of the wrong shape, the same whichever transport carried it. */
+const invalid = (reason: string) => new TwofoldError('error-invalid-params', undefined, reason);
+
+export function parseAnswer(raw: { code?: unknown; method?: unknown }, opts: ParseAnswerOptions): SecondFactorAnswer {
+  const code = codeFromNumber(raw.code);
+  if (code !== undefined && (typeof code !== 'string' || code.length > MAX_ANSWER_LENGTH)) throw invalid('twoFactorCode must be a string');
+  let method: MethodName | undefined;
+  if (raw.method !== undefined) {
+    if (isMethodName(raw.method)) method = raw.method;
+    else if (opts.unknownMethod === 'refuse') throw invalid(`twoFactorMethod must be one of ${METHOD_NAMES.join(', ')}`);
+  }
+  return { code, method };
+}
