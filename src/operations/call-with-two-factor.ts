@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { METHOD_NAMES } from '../core/twofactor/types.ts';
 import * as s from './schemas.ts';
 
 /**
@@ -17,7 +18,7 @@ export const callWithTwoFactorEnvelope = {
   input: z.object({
     code: s.code,
     ddpMethod: z.string().min(1).max(128),
-    method: z.enum(['email', 'totp', 'password']),
+    method: z.enum(METHOD_NAMES),
     params: z.array(z.unknown()).max(32),
   }).strict(),
 } as const;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EMAIL_ADDRESS_PATTERN, EMAIL_ADDRESS_RULE, isEmailAddress, MAX_EMAIL_LENGTH, normalizeEmailAddress } from '../core/email-address.ts';
 import { MAX_PASSWORD_LENGTH, SHA256_HEX, USERNAME_PATTERN } from '../core/accounts.ts';
+import { codeFromNumber, MAX_ANSWER_LENGTH } from '../core/twofactor/answer.ts';
 
 // Shared bounds: every string that comes in has a length limit.
 export const id = z.string().min(1).max(64);
@@ -15,7 +16,7 @@ export const sha256Digest = z.string().regex(SHA256_HEX, 'must be a SHA-256 hex 
 export const displayName = z.string().min(1).max(128).refine((v) => v.trim() !== '', 'must not be blank');
 // A whole number is taken as its digits (the seeds print `code: 56830`); preprocessing rather
 // than a union keeps a missing code reported as `error-parameter-required`.
-export const code = z.preprocess((v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v), z.string().max(256));
+export const code = z.preprocess(codeFromNumber, z.string().max(MAX_ANSWER_LENGTH));
 export const emailOrUsername = z.string().min(1).max(254);
 export const noInput = z.union([z.object({}).strict(), z.undefined(), z.null()]).transform(() => ({}));
 

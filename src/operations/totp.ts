@@ -4,7 +4,8 @@ import type { App } from '../app.ts';
 import { verifiedEmails, type User } from '../core/accounts.ts';
 import { isTwofoldError, restErrorBody, TwofoldError } from '../core/errors.ts';
 import { hashBackupCode, newBackupCodes } from '../core/twofactor/backup-codes.ts';
-import { guardedCheck, MAX_CODE_LENGTH } from '../core/twofactor/engine.ts';
+import { codeFromNumber, MAX_CODE_LENGTH } from '../core/twofactor/answer.ts';
+import { guardedCheck } from '../core/twofactor/engine.ts';
 import { forClient } from '../core/twofactor/events.ts';
 import { matchTotpStep, newTotpSecret, otpauthUrl } from '../core/twofactor/totp.ts';
 import { clientOf, recordAudit } from './shared/audit.ts';
@@ -19,10 +20,7 @@ import * as s from './schemas.ts';
 
 // Some clients send the digits as a JSON number. A preprocess rather than a union keeps a
 // missing code reported as `error-parameter-required`.
-const authenticatorCode = z.preprocess(
-  (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v),
-  z.string().min(1).max(MAX_CODE_LENGTH),
-);
+const authenticatorCode = z.preprocess(codeFromNumber, z.string().min(1).max(MAX_CODE_LENGTH));
 const codeInput = z.object({ code: authenticatorCode }).strict();
 const codeParam = (p: unknown[]) => ({ code: p[0] });
 

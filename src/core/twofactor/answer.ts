@@ -7,10 +7,13 @@ import { TwofoldError } from '../errors.ts';
 import { METHOD_NAMES, type MethodName } from './types.ts';
 
 /**
- * Longest answer a transport passes on (also the header bound on REST). The engine looks at
- * no more than MAX_CODE_LENGTH of it; anything between is a wrong code, not bad input.
+ * Longest answer a transport passes on (also the header bound on REST). A code between
+ * MAX_CODE_LENGTH and this is a wrong code (it counts as a failure), not bad input.
  */
 export const MAX_ANSWER_LENGTH = 256;
+
+/** Longest code worth looking at: a SHA-256 hex digest (the password fallback). Anything longer is wrong. */
+export const MAX_CODE_LENGTH = 128;
 
 export interface SecondFactorAnswer {
   code?: string | undefined;

@@ -7,22 +7,17 @@ import type { AuditDetails } from '../audit.ts';
 import { TwofoldError } from '../errors.ts';
 import { newId } from '../random.ts';
 import { constantTimeEqual } from '../secrets.ts';
-import { isBackupCodeShape, verifyBackupCode } from './backup-codes.ts';
-import { isEmailEnabled, prepareEmailChallenge, verifyEmailCode } from './email-codes.ts';
 import { emitEvent, forClient } from './events.ts';
-import { verifyPasswordCode } from './password-fallback.ts';
-import { isTotpEnabled, verifyTotpCode } from './totp.ts';
+import { methodFor, OFFERED_METHODS } from './methods/index.ts';
 import type { CallerToken, CheckOutcome, CheckRequest, MethodName, TwoFactorDeps, TwoFactorSettings } from './types.ts';
 
-/** Longest code worth looking at: a SHA-256 hex digest. Anything longer is wrong. */
-export const MAX_CODE_LENGTH = 128;
+import { MAX_CODE_LENGTH } from './answer.ts';
+
+export { MAX_CODE_LENGTH };
 
 /** The methods a user can be asked for, in the order they are preferred (spec §3.1). */
 export function availableMethods(user: User, s: TwoFactorSettings): ('totp' | 'email')[] {
-  const out: ('totp' | 'email')[] = [];
-  if (isTotpEnabled(user, s)) out.push('totp');
-  if (isEmailEnabled(user, s)) out.push('email');
-  return out;
+  return OFFERED_METHODS.filter((m) => m.isEnabled(user, s)).map((m) => m.answers as 'totp' | 'email');
 }
 
 export function isRemembered(token: CallerToken | null | undefined, fingerprint: string | undefined, now: number): boolean {
@@ -48,25 +43,13 @@ export function selectMethod(user: User, req: Pick<CheckRequest, 'method' | 'pur
   return { method, available };
 }
 
-async function challengeDetails(deps: TwoFactorDeps, user: User, method: MethodName, available: string[], send: boolean) {
-  if (method !== 'email') return { method, codeGenerated: false, availableMethods: available };
-  const { emailOrUsername, ...email } = await prepareEmailChallenge(deps, user, send && isEmailEnabled(user, deps.settings));
-  // In the seeds' key order (method, codeGenerated, codeCount, codeExpires, availableMethods).
-  return { method, ...email, availableMethods: available, emailOrUsername };
-}
+const challengeDetails = (deps: TwoFactorDeps, user: User, method: MethodName, available: string[], send: boolean) =>
+  methodFor(method, '').challenge(deps, user, available, send);
 
+/** The module the code is for checks it, if the user can use that module at all. */
 async function verifyCode(deps: TwoFactorDeps, user: User, method: MethodName, code: string): Promise<boolean> {
-  switch (method) {
-    case 'email':
-      return isEmailEnabled(user, deps.settings) && verifyEmailCode(deps, user, code);
-    case 'totp':
-      if (!isTotpEnabled(user, deps.settings)) return false;
-      // An 8-character input is only ever a backup code (spec §3.7).
-      if (isBackupCodeShape(code)) return verifyBackupCode(deps, user, code);
-      return verifyTotpCode(deps, user, user.totpSecret!, code);
-    case 'password':
-      return verifyPasswordCode(deps, user, code);
-  }
+  const m = methodFor(method, code);
+  return m.isEnabled(user, deps.settings) && m.verify(deps, user, code);
 }
 
 /**
@@ -164,7 +147,7 @@ async function suspend(deps: TwoFactorDeps, user: User, method: MethodName): Pro
 }
 
 /** For the audit trail: which kind of code it was, never the code. */
-const codeKind = (method: MethodName, code: string) => (method === 'totp' && isBackupCodeShape(code) ? { backupCode: true } : undefined);
+const codeKind = (method: MethodName, code: string) => (methodFor(method, code).name === 'backup-code' ? { backupCode: true } : undefined);
 
 /**
  * The authenticator's own calls (turn it off, new backup codes) take its code as their

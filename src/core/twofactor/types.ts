@@ -5,7 +5,7 @@ import type { Random } from '../random.ts';
 import type { ServerKeys } from '../secrets.ts';
 
 export type MethodName = 'totp' | 'email' | 'password';
-export const METHOD_NAMES: readonly MethodName[] = ['totp', 'email', 'password'];
+export const METHOD_NAMES = ['totp', 'email', 'password'] as const satisfies readonly MethodName[];
 
 /** How an operation treats the second factor (spec §5). */
 export type SecondFactorPolicy = 'none' | 'ask' | 'always';
