@@ -1,47 +1,21 @@
-// The second-factor decision, in one place for every operation and both transports:
-// which method applies, whether a code is needed, whether the given code is good.
-// No I/O of its own: storage, clock, randomness and mail come in through `deps`.
+// The second-factor check, in one place for every operation and both transports: `decide`
+// (decide.ts, pure) says which method applies and whether a code is needed; this module
+// carries that out (failure budget, replay-proof verification by the method's module,
+// suspension, mail, audit). Storage, clock, randomness and mail come in through `deps`.
 
 import { verifiedEmails, type User } from '../accounts.ts';
 import type { AuditDetails } from '../audit.ts';
 import { TwofoldError } from '../errors.ts';
 import { newId } from '../random.ts';
-import { constantTimeEqual } from '../secrets.ts';
-import { emitEvent, forClient } from './events.ts';
-import { methodFor, OFFERED_METHODS } from './methods/index.ts';
-import type { CallerToken, CheckOutcome, CheckRequest, MethodName, TwoFactorDeps, TwoFactorSettings } from './types.ts';
-
 import { MAX_CODE_LENGTH } from './answer.ts';
+import { decide, type Decision } from './decide.ts';
+import { emitEvent, forClient } from './events.ts';
+import { methodFor } from './methods/index.ts';
+import type { CheckOutcome, CheckRequest, MethodName, TwoFactorDeps, TwoFactorSettings } from './types.ts';
 
 export { MAX_CODE_LENGTH };
 
-/** The methods a user can be asked for, in the order they are preferred (spec §3.1). */
-export function availableMethods(user: User, s: TwoFactorSettings): ('totp' | 'email')[] {
-  return OFFERED_METHODS.filter((m) => m.isEnabled(user, s)).map((m) => m.answers as 'totp' | 'email');
-}
-
-export function isRemembered(token: CallerToken | null | undefined, fingerprint: string | undefined, now: number): boolean {
-  if (!token || !fingerprint || token.twofaUntil === null || token.twofaFingerprint === null) return false;
-  return token.twofaUntil > now && constantTimeEqual(token.twofaFingerprint, fingerprint);
-}
-
-interface Selection {
-  method: MethodName | null;
-  available: ('totp' | 'email')[];
-}
-
-/** Spec §3.2 steps 3–4: the method named by the client, else the first enabled one, else the fallback. */
-export function selectMethod(user: User, req: Pick<CheckRequest, 'method' | 'purpose' | 'requireSecondFactor'>, s: TwoFactorSettings): Selection {
-  const available = availableMethods(user, s);
-  // The password is never a second factor at login: it is already the first.
-  const fallbackApplies = req.purpose === 'call' && user.passwordHash !== null && available.length === 0
-    && (s.passwordFallback || req.requireSecondFactor === true);
-  let method: MethodName | null;
-  if (req.method === 'totp' || req.method === 'email') method = req.method;
-  else if (req.method === 'password' && fallbackApplies) method = 'password';
-  else method = available[0] ?? (fallbackApplies ? 'password' : null);
-  return { method, available };
-}
+export { availableMethods, isRemembered, selectMethod } from './decide.ts';
 
 const challengeDetails = (deps: TwoFactorDeps, user: User, method: MethodName, available: string[], send: boolean) =>
   methodFor(method, '').challenge(deps, user, available, send);
@@ -58,32 +32,23 @@ async function verifyCode(deps: TwoFactorDeps, user: User, method: MethodName, c
  */
 export async function checkSecondFactor(deps: TwoFactorDeps, req: CheckRequest): Promise<CheckOutcome> {
   deps = forClient(deps, req.client);
-  const s = deps.settings;
-  const now = deps.clock.now();
-  if (!s.twoFactorEnabled) return { passed: 'off' };
-  const rememberable = req.purpose === 'call' && req.policy === 'ask';
-  // RememberFor 0 turns remembering off at once, also for successes remembered before.
-  if (rememberable && s.rememberFor > 0 && isRemembered(req.token, req.fingerprint, now)) return { passed: 'remembered' };
+  return applyDecision(deps, req.user, decide({ user: req.user, token: req.token }, req, deps.settings, deps.clock.now()));
+}
 
-  const { user } = req;
-  const { method, available } = selectMethod(user, req, s);
-  if (method === null) return { passed: 'nothing-to-ask' };
-  // A brand-new account has had no chance to set up a method: do not make it type its password yet.
-  if (method === 'password' && req.policy === 'ask' && user.createdAt + s.rememberFor * 1000 > now) return { passed: 'grace' };
-
-  const code = req.code ?? '';
-  if (code === '') {
-    // A suspended user is not sent codes they could not use.
-    if (await deps.store.isSuspended(user.id)) throw suspendedError();
-    throw new TwofoldError('totp-required', await challengeDetails(deps, user, method, available, true));
+/** Carries out what `decide` said: the only place the decision touches storage, mail and the audit trail. */
+async function applyDecision(deps: TwoFactorDeps, user: User, d: Decision): Promise<CheckOutcome> {
+  switch (d.kind) {
+    case 'pass':
+      return { passed: d.passed };
+    case 'challenge':
+      // A suspended user is not sent codes they could not use.
+      if (d.send && await deps.store.isSuspended(user.id)) throw suspendedError();
+      throw new TwofoldError('totp-required', await challengeDetails(deps, user, d.method, d.available, d.send));
+    case 'verify':
+      await verifyWithinLimits(deps, user, d.method, d.available, d.code);
+      if (d.remember) await deps.store.remember(d.remember.tokenHash, d.remember.until, d.remember.fingerprint);
+      return { passed: 'verified', method: d.method };
   }
-
-  await verifyWithinLimits(deps, user, method, available, code);
-
-  if (rememberable && req.token && req.fingerprint && s.rememberFor > 0) {
-    await deps.store.remember(req.token.tokenHash, now + s.rememberFor * 1000, req.fingerprint);
-  }
-  return { passed: 'verified', method };
 }
 
 /**
@@ -157,9 +122,7 @@ const codeKind = (method: MethodName, code: string) => (methodFor(method, code).
  */
 export async function checkAuthenticatorCode(deps: TwoFactorDeps, user: User, code: string, client?: CheckRequest['client']): Promise<void> {
   deps = forClient(deps, client);
-  const available = availableMethods(user, deps.settings);
-  if (code === '') throw new TwofoldError('totp-required', await challengeDetails(deps, user, 'totp', available, false));
-  await verifyWithinLimits(deps, user, 'totp', available, code);
+  await applyDecision(deps, user, decide({ user }, { purpose: 'code-argument', code }, deps.settings, deps.clock.now()));
 }
 
 /** After too many wrong email codes the live ones are burnt; the next call mails a fresh one. */
