@@ -10,7 +10,7 @@ import { takeAccountMail } from './shared/limits.ts';
 import { createUser, sendVerificationMail, verifyEmailToken } from './shared/accounts.ts';
 import { digestPassword } from '../adapters/passwords.ts';
 import { revokeCredentials } from './shared/credentials.ts';
-import { defineOperation, type OperationContext } from './registry.ts';
+import { defineOperation, type UserContext } from './registry.ts';
 import * as s from './schemas.ts';
 
 const view = (app: App, user: User) => publicUser(user, app.settings);
@@ -195,9 +195,9 @@ const ownProfileData = z.object({
 const ownProfilePolicy = (_app: App, input: { data: z.infer<typeof ownProfileData> }) =>
   input.data.email !== undefined || input.data.newPassword !== undefined ? 'always' as const : 'ask' as const;
 
-async function updateOwnProfile(ctx: OperationContext, { data }: { data: z.infer<typeof ownProfileData> }) {
+async function updateOwnProfile(ctx: UserContext, { data }: { data: z.infer<typeof ownProfileData> }) {
   const { app } = ctx;
-  const user = ctx.user!;
+  const user = ctx.user;
   // Nothing to change: the user this call authenticated with, read moments ago, is the answer.
   if (data.username === undefined && data.email === undefined && data.name === undefined && data.newPassword === undefined) return view(app, user);
   if (data.username !== undefined) await changeUsername(app, user, data.username);
@@ -251,7 +251,7 @@ export const sendConfirmationEmailOperation = defineOperation({
   rest: { method: 'POST', path: '/api/v1/users.sendConfirmationEmail', reply: () => ({ body: { success: true } }) },
   ddp: { name: 'sendConfirmationEmail', params: (p) => ({ email: p[0] }) },
   async handler(ctx, { email }): Promise<true> {
-    const user = ctx.user!;
+    const user = ctx.user;
     const entry = user.emails.find((e) => e.address.toLowerCase() === email.toLowerCase());
     if (!entry) throw new TwofoldError('error-invalid-email');
     if (!entry.verified) {

@@ -57,7 +57,7 @@ export const resetSecondFactorsOperation = defineOperation({
     }
     const target = userId !== undefined ? await app.store.users.byId(userId) : await app.store.users.byUsername(username!);
     if (!target) throw new TwofoldError(userId !== undefined ? 'error-invalid-user-id' : 'error-invalid-user');
-    const result = await resetSecondFactors(app, target, { client: clientOf(ctx), resetBy: ctx.user!.id });
+    const result = await resetSecondFactors(app, target, { client: clientOf(ctx), resetBy: ctx.user.id });
     return { userId: target.id, ...result };
   },
 });

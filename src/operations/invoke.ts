@@ -5,7 +5,7 @@ import { sha256Hex } from '../core/secrets.ts';
 import type { SecondFactorAnswer } from '../core/twofactor/answer.ts';
 import { checkAuthenticatorCode, checkSecondFactor, selectMethod } from '../core/twofactor/engine.ts';
 import type { CheckOutcome, SecondFactorPolicy } from '../core/twofactor/types.ts';
-import type { Operation, OperationContext, SecondFactorPassed, SecondFactorRule, Transport } from './registry.ts';
+import type { AuthRule, ContextFor, Operation, OperationContext, SecondFactorPassed, SecondFactorRule, Transport } from './registry.ts';
 import { clientOf } from './shared/audit.ts';
 
 /** Same token from another browser or address must not inherit a remembered success. */
@@ -120,15 +120,21 @@ async function applySecondFactor<I, O>(op: Operation<I, O>, ctx: OperationContex
 }
 
 /** The one path every call takes: login rule, input schema, precondition, second factor, handler. */
-export async function invoke<I, O>(op: Operation<I, O>, ctx: OperationContext, raw: unknown, opts: InvokeOptions = {}): Promise<O> {
-  if ((op.auth === 'user' || op.auth === 'admin') && !ctx.user) {
-    // Whatever the code, a missing login is HTTP 401 on REST.
-    throw new TwofoldError(op.authError ?? 'not-authorized').withStatus(401);
-  }
-  if (op.auth === 'admin' && !isAdmin(ctx.user!)) throw op.permissionError?.(ctx.transport) ?? new TwofoldError('error-not-allowed');
+export async function invoke<I, O, A extends AuthRule>(op: Operation<I, O, A>, ctx: OperationContext, raw: unknown, opts: InvokeOptions = {}): Promise<O> {
+  const own = authorized(op, ctx);
   const input = parseInput(op, raw, ctx.transport);
-  await op.precondition?.(ctx, input);
+  await op.precondition?.(own, input);
   const applied = await applySecondFactor(op, ctx, input, opts);
   if ('refused' in applied) return applied.refused;
-  return op.handler(ctx, input, applied.passed);
+  return op.handler(own, input, applied.passed);
+}
+
+/** The operation's `auth` rule, checked: the context its code sees, with the user it requires. */
+function authorized<A extends AuthRule>(op: Pick<Operation<never, never, A>, 'auth' | 'authError' | 'permissionError'>, ctx: OperationContext): ContextFor<A> {
+  if (op.auth === 'user' || op.auth === 'admin') {
+    // Whatever the code, a missing login is HTTP 401 on REST.
+    if (!ctx.user) throw new TwofoldError(op.authError ?? 'not-authorized').withStatus(401);
+    if (op.auth === 'admin' && !isAdmin(ctx.user)) throw op.permissionError?.(ctx.transport) ?? new TwofoldError('error-not-allowed');
+  }
+  return ctx as ContextFor<A>;
 }

@@ -65,7 +65,7 @@ export const createChannelOperation = defineOperation({
   },
   async handler(ctx, input) {
     const { app } = ctx;
-    const user = ctx.user!;
+    const user = ctx.user;
     if (input.readOnly) throw new TwofoldError('error-invalid-params', { readOnly: true }, 'Read-only channels are not supported');
     const memberIds = [user.id];
     for (const username of input.members ?? []) {
@@ -97,7 +97,7 @@ export const joinChannelOperation = defineOperation({
   ddp: { name: 'joinRoom', params: (p) => positional(['roomId', 'joinCode'], p), reply: () => true },
   async handler(ctx, { roomId }) {
     const room = await roomOrThrow(ctx.app, roomId);
-    await ctx.app.store.messages.addMember(room.id, ctx.user!.id, ctx.app.clock.now());
+    await ctx.app.store.messages.addMember(room.id, ctx.user.id, ctx.app.clock.now());
     return roomView(ctx.app, room);
   },
 });
@@ -129,9 +129,9 @@ export const sendMessageOperation = defineOperation({
     const { app } = ctx;
     checkLength(app, input.msg);
     const room = await roomOrThrow(app, input.rid);
-    await assertMember(app, room.id, ctx.user!);
+    await assertMember(app, room.id, ctx.user);
     const message: Message = {
-      id: input._id ?? newId(app.random), rid: room.id, userId: ctx.user!.id, msg: input.msg, ts: app.clock.now(),
+      id: input._id ?? newId(app.random), rid: room.id, userId: ctx.user.id, msg: input.msg, ts: app.clock.now(),
       editedAt: null, editedBy: null, pinned: false, pinnedAt: null, pinnedBy: null,
     };
     await insertMessage(ctx, message);
@@ -167,8 +167,8 @@ export const updateMessageOperation = defineOperation({
     if (original.rid !== input.rid) {
       throw new TwofoldError('error-invalid-params', { rid: input.rid }, 'The room id provided does not match where the message is from');
     }
-    await assertCanModify(app, original, ctx.user!);
-    await app.store.messages.editMessage(original.id, input.msg, ctx.user!.id, app.clock.now());
+    await assertCanModify(app, original, ctx.user);
+    await app.store.messages.editMessage(original.id, input.msg, ctx.user.id, app.clock.now());
     return messageView(app, await messageOrThrow(app, original.id));
   },
 });
@@ -193,7 +193,7 @@ export const deleteMessageOperation = defineOperation({
     if (input.rid !== undefined && input.rid !== message.rid) {
       throw new TwofoldError('error-invalid-params', { rid: input.rid }, 'The room id provided does not match where the message is from');
     }
-    await assertCanModify(app, message, ctx.user!);
+    await assertCanModify(app, message, ctx.user);
     const view = await messageView(app, message);
     await app.store.messages.deleteMessage(message.id);
     return { ...view, deletedAt: app.clock.now() };
@@ -226,9 +226,9 @@ function pinOperation(pinned: boolean) {
       if (input.rid !== undefined && input.rid !== message.rid) {
         throw new TwofoldError('error-invalid-params', { rid: input.rid }, 'The room id provided does not match where the message is from');
       }
-      await assertMember(app, message.rid, ctx.user!, true);
+      await assertMember(app, message.rid, ctx.user, true);
       // The server's clock decides when a pin happened, not the client's `pinnedAt`.
-      await app.store.messages.setPinned(message.id, pinned, ctx.user!.id, app.clock.now());
+      await app.store.messages.setPinned(message.id, pinned, ctx.user.id, app.clock.now());
       return messageView(app, await messageOrThrow(app, message.id));
     },
   });

@@ -50,7 +50,7 @@ export const generatePersonalAccessTokenOperation = defineOperation({
   rest: { method: 'POST', path: '/api/v1/users.generatePersonalAccessToken' },
   ddp: { name: 'personalAccessTokens:generateToken', reply: (r: { token: string }) => r.token },
   async handler(ctx, input): Promise<{ token: string }> {
-    const user = ctx.user!;
+    const user = ctx.user;
     if (await findPersonalToken(ctx.app, user, input.tokenName)) throw new TwofoldError('error-token-already-exists');
     return { token: await issuePersonalToken(ctx.app, user, input.tokenName, input.bypassTwoFactor ?? false) };
   },
@@ -67,7 +67,7 @@ export const regeneratePersonalAccessTokenOperation = defineOperation({
   rest: { method: 'POST', path: '/api/v1/users.regeneratePersonalAccessToken' },
   ddp: { name: 'personalAccessTokens:regenerateToken', reply: (r: { token: string }) => r.token },
   async handler(ctx, input): Promise<{ token: string }> {
-    const user = ctx.user!;
+    const user = ctx.user;
     const existing = await findPersonalToken(ctx.app, user, input.tokenName);
     if (!existing || !await ctx.app.store.tokens.removePersonalToken(user.id, input.tokenName)) {
       throw new TwofoldError('error-token-not-found');
@@ -86,7 +86,7 @@ export const removePersonalAccessTokenOperation = defineOperation({
   rest: { method: 'POST', path: '/api/v1/users.removePersonalAccessToken', reply: () => ({ body: { success: true } }) },
   ddp: { name: 'personalAccessTokens:removeToken' },
   async handler(ctx, input): Promise<true> {
-    if (!await ctx.app.store.tokens.removePersonalToken(ctx.user!.id, input.tokenName)) throw new TwofoldError('error-token-not-found');
+    if (!await ctx.app.store.tokens.removePersonalToken(ctx.user.id, input.tokenName)) throw new TwofoldError('error-token-not-found');
     return true;
   },
 });
@@ -100,7 +100,7 @@ export const listPersonalAccessTokensOperation = defineOperation({
   input: s.noInput,
   rest: { method: 'GET', path: '/api/v1/users.getPersonalAccessTokens', reply: (tokens) => ({ body: { tokens, success: true } }) },
   async handler(ctx) {
-    return (await ctx.app.store.tokens.personalTokens(ctx.user!.id)).map((t) => ({
+    return (await ctx.app.store.tokens.personalTokens(ctx.user.id)).map((t) => ({
       name: t.name, createdAt: new Date(t.createdAt).toISOString(), lastTokenPart: t.lastTokenPart ?? '', bypassTwoFactor: t.bypass2fa,
     }));
   },

@@ -32,6 +32,10 @@ export interface OperationContext {
 
 export type AuthRule = 'none' | 'optional' | 'user' | 'admin';
 
+/** The context an operation's own code sees: `auth: 'user'` or `'admin'` means a logged-in user, checked by invoke. */
+export type ContextFor<A extends AuthRule> = [A] extends ['user' | 'admin'] ? OperationContext & { user: User } : OperationContext;
+export type UserContext = ContextFor<'user'>;
+
 export type { SecondFactorAnswer };
 
 /** Who a login is for, once its first factor (the password) passed; see the `login` rule. */
@@ -101,10 +105,10 @@ export interface DdpBinding<O> {
   reply?: (result: O) => unknown;
 }
 
-export interface Operation<I = any, O = any> {
+export interface Operation<I = any, O = any, A extends AuthRule = any> {
   name: string;
   summary: string;
-  auth: AuthRule;
+  auth: A;
   /** The code used when a login is needed and missing (REST answers 401 whatever it is). */
   authError?: 'not-authorized' | 'error-invalid-user' | 'unauthorized';
   /** The second-factor rule: the one line that says when this operation asks. */
@@ -115,15 +119,15 @@ export interface Operation<I = any, O = any> {
    * and before the second factor: Rocket.Chat answers these without asking for a code, and a
    * code spent on a call that cannot succeed would be wasted.
    */
-  precondition?: (ctx: OperationContext, input: I) => void | Promise<void>;
+  precondition?(ctx: ContextFor<A>, input: I): void | Promise<void>;
   /** The refusal of a logged-in caller who is not an admin (default `error-not-allowed`). */
   permissionError?: (transport: Transport) => TwofoldError;
   rest?: RestBinding<O>;
   ddp?: DdpBinding<O>;
-  handler(ctx: OperationContext, input: I, passed: SecondFactorPassed): Promise<O>;
+  handler(ctx: ContextFor<A>, input: I, passed: SecondFactorPassed): Promise<O>;
 }
 
-export function defineOperation<I, O>(op: Operation<I, O>): Operation<I, O> {
+export function defineOperation<I, O, A extends AuthRule>(op: Operation<I, O, A>): Operation<I, O, A> {
   return op;
 }
 

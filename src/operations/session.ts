@@ -175,6 +175,6 @@ export const meOperation = defineOperation({
   rest: { method: 'GET', path: '/api/v1/me' },
   ddp: { name: 'twofold:me' },
   async handler(ctx) {
-    return publicUser(ctx.user!, ctx.app.settings);
+    return publicUser(ctx.user, ctx.app.settings);
   },
 });

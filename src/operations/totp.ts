@@ -10,7 +10,7 @@ import { forClient } from '../core/twofactor/events.ts';
 import { matchTotpStep, newTotpSecret, otpauthUrl } from '../core/twofactor/totp.ts';
 import { clientOf, recordAudit } from './shared/audit.ts';
 import { revokeCredentials } from './shared/credentials.ts';
-import { defineOperation, type OperationContext } from './registry.ts';
+import { defineOperation, type UserContext } from './registry.ts';
 import * as s from './schemas.ts';
 
 // The authenticator app (spec §3.7): enrolment in two steps, backup codes, turning it off,
@@ -27,8 +27,8 @@ const codeParam = (p: unknown[]) => ({ code: p[0] });
 const invalidTotp = () => new TwofoldError('invalid-totp');
 
 /** Turning off, renewing or counting codes of an app that is not on: refused before any code is looked at. */
-const totpMustBeOn = (ctx: OperationContext) => {
-  if (!ctx.user!.totpEnabled) throw invalidTotp();
+const totpMustBeOn = (ctx: UserContext) => {
+  if (!ctx.user.totpEnabled) throw invalidTotp();
 };
 
 function freshCodes(app: App, user: User): { codes: string[]; hashes: string[] } {
@@ -58,7 +58,7 @@ export const enableTotpOperation = defineOperation({
   rest: { method: 'POST', path: '/api/v1/users.totp.enable' },
   ddp: { name: '2fa:enable' },
   precondition(ctx) {
-    const user = ctx.user!;
+    const user = ctx.user;
     if (!ctx.app.settings.totpEnabled) throw new TwofoldError('error-not-allowed', undefined, 'Authenticator apps are turned off');
     // As Rocket.Chat: every address verified (and here at least one), checked before "already on".
     if (user.emails.some((e) => !e.verified) || verifiedEmails(user).length === 0) {
@@ -68,7 +68,7 @@ export const enableTotpOperation = defineOperation({
   },
   async handler(ctx): Promise<{ secret: string; url: string; qrCode: string }> {
     const { app } = ctx;
-    const user = ctx.user!;
+    const user = ctx.user;
     const secret = newTotpSecret(app.random);
     if (!await app.store.twoFactor.startTotpEnrolment(user.id, app.keys.encrypt(secret, app.random))) {
       throw new TwofoldError('error-2fa-already-enabled');
@@ -89,7 +89,7 @@ export const validateTotpOperation = defineOperation({
   ddp: { name: '2fa:validateTempToken', params: codeParam },
   async handler(ctx, { code }): Promise<{ codes: string[] }> {
     const { app } = ctx;
-    const user = ctx.user!;
+    const user = ctx.user;
     const pending = user.totpPendingSecret;
     if (user.totpEnabled || pending === null) throw invalidTotp();
     // An enrolment code is guessed like any other: it spends the same failure budget (and
@@ -133,7 +133,7 @@ export const disableTotpOperation = defineOperation({
   precondition: totpMustBeOn,
   async handler(ctx): Promise<DisableResult> {
     const { app } = ctx;
-    const user = ctx.user!;
+    const user = ctx.user;
     await app.store.twoFactor.turnOffTotp(user.id);
     await revokeCredentials(app, user.id, ctx);
     await recordAudit(ctx, { event: 'method-disabled', userId: user.id, method: 'totp' });
@@ -153,7 +153,7 @@ export const regenerateCodesOperation = defineOperation({
   precondition: totpMustBeOn,
   async handler(ctx): Promise<RegenerateResult> {
     const { app } = ctx;
-    const user = ctx.user!;
+    const user = ctx.user;
     const { codes, hashes } = freshCodes(app, user);
     await app.store.twoFactor.replaceBackupCodes(user.id, hashes);
     await recordAudit(ctx, { event: 'backup-codes-regenerated', userId: user.id, method: 'totp' });
@@ -171,7 +171,7 @@ export const codesRemainingOperation = defineOperation({
   rest: { method: 'GET', path: '/api/v1/users.totp.codesRemaining' },
   ddp: { name: '2fa:checkCodesRemaining' },
   async handler(ctx): Promise<{ remaining: number }> {
-    const user = ctx.user!;
+    const user = ctx.user;
     if (!user.totpEnabled) throw invalidTotp();
     return { remaining: await ctx.app.store.twoFactor.countBackupCodes(user.id) };
   },
@@ -195,12 +195,12 @@ export const resetTotpOperation = defineOperation({
     if (!target) throw new TwofoldError('error-invalid-user-id');
     // The sessions and tokens of someone whose factor was reset were vouched for by that factor.
     if (await app.store.twoFactor.turnOffTotp(target.id)) {
-      await recordAudit(ctx, { event: 'method-disabled', userId: target.id, method: 'totp', details: { resetBy: ctx.user!.id } });
+      await recordAudit(ctx, { event: 'method-disabled', userId: target.id, method: 'totp', details: { resetBy: ctx.user.id } });
     }
-    await revokeCredentials(app, target.id, target.id === ctx.user!.id ? ctx : undefined);
+    await revokeCredentials(app, target.id, target.id === ctx.user.id ? ctx : undefined);
     // The reset is also how an admin lifts a suspension (too many wrong codes in a row).
     if (await app.store.twoFactor.liftSuspension(target.id)) {
-      await recordAudit(ctx, { event: '2fa-recovered', userId: target.id, details: { by: 'admin', resetBy: ctx.user!.id } });
+      await recordAudit(ctx, { event: '2fa-recovered', userId: target.id, details: { by: 'admin', resetBy: ctx.user.id } });
     }
     return true;
   },

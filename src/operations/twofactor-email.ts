@@ -57,14 +57,14 @@ export const enableEmailOperation = defineOperation({
   rest: { method: 'POST', path: '/api/v1/users.2fa.enableEmail', reply: () => ({ body: { success: true } }) },
   ddp: { name: '2fa:enable-email' },
   precondition(ctx) {
-    const user = ctx.user!;
+    const user = ctx.user;
     if (verifiedEmails(user).length === 0) {
       throw new TwofoldError('error-invalid-user', undefined, 'A verified email is required to enable email two-factor authentication');
     }
     if (user.email2faEnabled) throw new TwofoldError('error-2fa-already-enabled', undefined, 'Two-factor authentication by email is already enabled');
   },
   async handler(ctx): Promise<true> {
-    const user = ctx.user!;
+    const user = ctx.user;
     await ctx.app.store.users.update(user.id, { email2faEnabled: true });
     await revokeCredentials(ctx.app, user.id, ctx);
     await recordAudit(ctx, { event: 'method-enabled', userId: user.id, method: 'email' });
@@ -83,13 +83,13 @@ export const disableEmailOperation = defineOperation({
   ddp: { name: '2fa:disable-email' },
   // Nothing to turn off: said at once, rather than after asking for a code.
   precondition(ctx) {
-    if (!ctx.user!.email2faEnabled) throw new TwofoldError('error-2fa-not-enabled');
+    if (!ctx.user.email2faEnabled) throw new TwofoldError('error-2fa-not-enabled');
   },
   async handler(ctx): Promise<true> {
-    await ctx.app.store.users.update(ctx.user!.id, { email2faEnabled: false });
-    await ctx.app.store.twoFactor.dropEmailCodes(ctx.user!.id);
-    await revokeCredentials(ctx.app, ctx.user!.id, ctx);
-    await recordAudit(ctx, { event: 'method-disabled', userId: ctx.user!.id, method: 'email' });
+    await ctx.app.store.users.update(ctx.user.id, { email2faEnabled: false });
+    await ctx.app.store.twoFactor.dropEmailCodes(ctx.user.id);
+    await revokeCredentials(ctx.app, ctx.user.id, ctx);
+    await recordAudit(ctx, { event: 'method-disabled', userId: ctx.user.id, method: 'email' });
     return true;
   },
 });
