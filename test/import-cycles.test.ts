@@ -69,3 +69,13 @@ describe('import graph of src/', () => {
     assert.deepEqual(findCycle(g), ['a', 'b', 'c', 'a']);
   });
 });
+
+describe('the second-factor road', () => {
+  it('invoke is the only caller of the engine\'s checks: no operation or transport checks a code itself', () => {
+    const callers = sourceFiles(SRC)
+      .filter((f) => !f.startsWith(join(SRC, 'core', 'twofactor')))
+      .filter((f) => /\b(checkSecondFactor|checkAuthenticatorCode|checkEnrolmentCode|guardedCheck)\(/.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(SRC, f));
+    assert.deepEqual(callers, [join('operations', 'invoke.ts')]);
+  });
+});

@@ -3,7 +3,7 @@ import { isAdmin } from '../core/accounts.ts';
 import { isTwofoldError, TwofoldError } from '../core/errors.ts';
 import { sha256Hex } from '../core/secrets.ts';
 import type { SecondFactorAnswer } from '../core/twofactor/answer.ts';
-import { checkAuthenticatorCode, checkSecondFactor, selectMethod } from '../core/twofactor/engine.ts';
+import { checkAuthenticatorCode, checkEnrolmentCode, checkSecondFactor, selectMethod } from '../core/twofactor/engine.ts';
 import type { CheckOutcome, SecondFactorPolicy } from '../core/twofactor/types.ts';
 import type { AuthRule, ContextFor, Operation, OperationContext, SecondFactorPassed, SecondFactorRule, Transport } from './registry.ts';
 import { clientOf } from './shared/audit.ts';
@@ -107,9 +107,16 @@ async function applySecondFactor<I, O>(op: Operation<I, O>, ctx: OperationContex
   }
 
   if (rule.kind === 'code-argument') {
-    if (!ctx.user) throw new TwofoldError('error-invalid-user');
+    const user = ctx.user;
+    if (!user) throw new TwofoldError('error-invalid-user');
+    const code = rule.code(input);
     try {
-      await checkAuthenticatorCode(ctx.app.twoFactor, ctx.user, rule.code(input), client);
+      if (rule.of === 'enrolment') {
+        const wrong = rule.wrong && (() => rule.wrong!({ ...ctx, user }, input));
+        await checkEnrolmentCode(ctx.app.twoFactor, user, user.totpPendingSecret ?? '', code, client, wrong);
+      } else {
+        await checkAuthenticatorCode(ctx.app.twoFactor, user, code, client);
+      }
     } catch (e) {
       // Too many failures stays an error: the client must learn it has to wait.
       if (rule.refused && isTwofoldError(e) && (e.code === 'totp-invalid' || e.code === 'totp-required')) return { refused: rule.refused(e) };

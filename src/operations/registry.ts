@@ -71,16 +71,24 @@ export interface CallCheckOptions<I> {
  * - `depends`: one of those three, chosen per call from the settings and the input;
  * - `login`: the sign-in's own rule (spec §1): `firstFactor` checks the password and names the
  *   user (null for a resume, never asked); the password is never a second factor there;
- * - `code-argument`: the code is the operation's own input (Rocket.Chat's `2fa:disable(code)`),
- *   checked every time, never remembered; `refused` turns a wrong or missing code into the
- *   operation's falsy answer instead of an error.
+ * - `code-argument`: the code is the operation's own input (Rocket.Chat's `2fa:disable(code)`,
+ *   or the first code of an app being enrolled), checked every time, never remembered;
+ *   `refused` turns a wrong or missing code into the operation's own answer or error.
  */
 export type SecondFactorRule<I = any, O = any> =
   | { kind: 'none' }
   | ({ kind: 'ask' | 'always' } & CallCheckOptions<I>)
   | ({ kind: 'depends'; choose: (app: App, input: I) => SecondFactorPolicy } & CallCheckOptions<I>)
   | { kind: 'login'; firstFactor: (ctx: OperationContext, input: I) => Promise<LoginSubject | null> }
-  | { kind: 'code-argument'; code: (input: I) => string; refused?: (e: TwofoldError) => O };
+  | {
+    kind: 'code-argument';
+    code: (input: I) => string;
+    /** Whose code: the enrolled authenticator's (default), or the pending one being enrolled. */
+    of?: 'authenticator' | 'enrolment';
+    refused?: (e: TwofoldError) => O;
+    /** Runs when the code was looked at and was wrong, before the refusal. */
+    wrong?: (ctx: UserContext, input: I) => Promise<void>;
+  };
 
 export type SecondFactorKind = SecondFactorRule['kind'];
 

@@ -2,13 +2,11 @@ import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { App } from '../app.ts';
 import { verifiedEmails, type User } from '../core/accounts.ts';
-import { isTwofoldError, restErrorBody, TwofoldError } from '../core/errors.ts';
+import { restErrorBody, TwofoldError } from '../core/errors.ts';
 import { hashBackupCode, newBackupCodes } from '../core/twofactor/backup-codes.ts';
 import { codeFromNumber, MAX_CODE_LENGTH } from '../core/twofactor/answer.ts';
-import { guardedCheck } from '../core/twofactor/engine.ts';
-import { forClient } from '../core/twofactor/events.ts';
-import { matchTotpStep, newTotpSecret, otpauthUrl } from '../core/twofactor/totp.ts';
-import { clientOf, recordAudit } from './shared/audit.ts';
+import { newTotpSecret, otpauthUrl } from '../core/twofactor/totp.ts';
+import { recordAudit } from './shared/audit.ts';
 import { revokeCredentials } from './shared/credentials.ts';
 import { defineOperation, type UserContext } from './registry.ts';
 import * as s from './schemas.ts';
@@ -83,35 +81,30 @@ export const validateTotpOperation = defineOperation({
   summary: 'Finish enrolment with a code from the app: TOTP is on, 12 backup codes are returned once, other sessions end.',
   auth: 'user',
   authError: 'not-authorized',
-  secondFactor: { kind: 'none' },
+  // An enrolment code is guessed like any other: it spends the same failure budget (and
+  // counts towards a suspension), and too many wrong ones burn the pending secret.
+  secondFactor: {
+    kind: 'code-argument',
+    of: 'enrolment',
+    code: ({ code }) => code,
+    async wrong(ctx) {
+      const { app, user } = ctx;
+      if (await app.store.twoFactor.enrolmentFailed(user.id, user.totpPendingSecret!, app.settings.totpEnrolMaxAttempts)) {
+        await recordAudit(ctx, { event: 'lockout', userId: user.id, method: 'totp', details: { reason: 'enrolment-attempts', enrolment: true } });
+      }
+    },
+    // Rocket.Chat answers a wrong enrolment code with invalid-totp; limits keep their own errors.
+    refused: () => { throw invalidTotp(); },
+  },
   input: codeInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.validate' },
   ddp: { name: '2fa:validateTempToken', params: codeParam },
-  async handler(ctx, { code }): Promise<{ codes: string[] }> {
-    const { app } = ctx;
-    const user = ctx.user;
-    const pending = user.totpPendingSecret;
-    if (user.totpEnabled || pending === null) throw invalidTotp();
-    // An enrolment code is guessed like any other: it spends the same failure budget (and
-    // counts towards a suspension), and too many wrong ones burn the pending secret.
-    let wrong = false;
-    try {
-      await guardedCheck(forClient(app.twoFactor, clientOf(ctx)), user, 'totp', [], { enrolment: true }, async () => {
-        const step = matchTotpStep(app.keys.decrypt(pending), code, app.clock.now(), app.settings.totpMaxDelta);
-        // The enrolment code is a TOTP code like any other: its step is accepted once (spec §3.6).
-        const accepted = step !== null && await app.store.twoFactor.acceptTotpStep(user.id, step);
-        if (step !== null && !accepted) await recordAudit(ctx, { event: 'totp-replay', userId: user.id, method: 'totp', details: { step, enrolment: true } });
-        wrong = !accepted;
-        return accepted;
-      });
-    } catch (e) {
-      if (wrong && await app.store.twoFactor.enrolmentFailed(user.id, pending, app.settings.totpEnrolMaxAttempts)) {
-        await recordAudit(ctx, { event: 'lockout', userId: user.id, method: 'totp', details: { reason: 'enrolment-attempts', enrolment: true } });
-      }
-      // Rocket.Chat answers a wrong enrolment code with invalid-totp; limits keep their own errors.
-      if (isTwofoldError(e) && e.code === 'totp-invalid') throw invalidTotp();
-      throw e;
-    }
+  precondition(ctx) {
+    if (ctx.user.totpEnabled || ctx.user.totpPendingSecret === null) throw invalidTotp();
+  },
+  async handler(ctx): Promise<{ codes: string[] }> {
+    const { app, user } = ctx;
+    const pending = user.totpPendingSecret!;
     const { codes, hashes } = freshCodes(app, user);
     if (!await app.store.twoFactor.activateTotp(user.id, pending, hashes)) throw invalidTotp();
     // Whoever else holds a session or a token got it without this factor: they log in again.

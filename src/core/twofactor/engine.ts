@@ -11,6 +11,7 @@ import { MAX_CODE_LENGTH } from './answer.ts';
 import { decide, type Decision } from './decide.ts';
 import { emitEvent, forClient } from './events.ts';
 import { methodFor } from './methods/index.ts';
+import { matchTotpStep } from './totp.ts';
 import type { CheckOutcome, CheckRequest, MethodName, TwoFactorDeps, TwoFactorSettings } from './types.ts';
 
 export { MAX_CODE_LENGTH };
@@ -123,6 +124,31 @@ const codeKind = (method: MethodName, code: string) => (methodFor(method, code).
 export async function checkAuthenticatorCode(deps: TwoFactorDeps, user: User, code: string, client?: CheckRequest['client']): Promise<void> {
   deps = forClient(deps, client);
   await applyDecision(deps, user, decide({ user }, { purpose: 'code-argument', code }, deps.settings, deps.clock.now()));
+}
+
+/**
+ * The first code of an authenticator being enrolled, checked against its pending secret. It
+ * is guessed like any other: the same failure budget (counting towards a suspension), and its
+ * time step is accepted once (spec §3.6). `onWrong` runs when the code was looked at and was
+ * wrong, before the error is thrown (the caller burns the pending secret after too many).
+ */
+export async function checkEnrolmentCode(
+  deps: TwoFactorDeps, user: User, pendingSecret: string, code: string, client?: CheckRequest['client'], onWrong?: () => Promise<void>,
+): Promise<void> {
+  deps = forClient(deps, client);
+  let wrong = false;
+  try {
+    await guardedCheck(deps, user, 'totp', [], { enrolment: true }, async () => {
+      const step = matchTotpStep(deps.keys.decrypt(pendingSecret), code, deps.clock.now(), deps.settings.totpMaxDelta);
+      const accepted = step !== null && await deps.store.acceptTotpStep(user.id, step);
+      if (step !== null && !accepted) await emitEvent(deps, { event: 'totp-replay', userId: user.id, method: 'totp', details: { step, enrolment: true } });
+      wrong = !accepted;
+      return accepted;
+    });
+  } catch (e) {
+    if (wrong) await onWrong?.();
+    throw e;
+  }
 }
 
 /** After too many wrong email codes the live ones are burnt; the next call mails a fresh one. */
