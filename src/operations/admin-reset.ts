@@ -29,7 +29,7 @@ export async function resetSecondFactors(
   if (email) await store.users.update(target.id, { email2faEnabled: false });
   await store.twoFactor.dropEmailCodes(target.id);
   // A lockout earned by whoever held the lost factor must not keep the owner out.
-  await store.db.deleteFrom('twofa_failures').where('user_id', '=', target.id).execute();
+  await store.twoFactor.clearFailures(target.id);
   await store.limits.reset('login-user', target.id);
   const loginTokens = await store.tokens.removeLoginTokensOfUser(target.id);
   let personalTokens = 0;

@@ -40,6 +40,11 @@ export class SqlTwoFactorStore implements TwoFactorStore {
     });
   }
 
+  /** Forgets every failed check of the user (an admin reset): a lockout earned with a lost factor ends. */
+  async clearFailures(userId: string): Promise<void> {
+    await this.db.deleteFrom('twofa_failures').where('user_id', '=', userId).execute();
+  }
+
   async dropEmailCodes(userId: string): Promise<void> {
     await this.db.deleteFrom('email_codes').where('user_id', '=', userId).execute();
   }
