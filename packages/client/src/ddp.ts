@@ -78,7 +78,7 @@ export class DdpClient {
   }
 
   /** Opens the socket and completes the DDP handshake. */
-  static connect(options: DdpClientOptions): Promise<DdpClient> {
+  static async connect(options: DdpClientOptions): Promise<DdpClient> {
     const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) throw new TypeError('No global WebSocket here: pass one, e.g. { WebSocket } from the "ws" package');
     const socket = new Ctor(socketUrl(options.url)) as SocketLike;

@@ -56,8 +56,8 @@ export class RestClient {
    * user has a second factor the hook is asked for the code.
    */
   async login(user: string, password: string): Promise<RestLoginResult> {
-    const digest = await sha256Hex(password);
-    return this.#login({ user, password: { digest, algorithm: 'sha-256' } });
+    // `{hashed}` is the REST form of Meteor's digest (spec §1): the plaintext stays here.
+    return this.#login({ user, password: { hashed: await sha256Hex(password) } });
   }
 
   /** Logs in again with a token from an earlier login; never challenged. */

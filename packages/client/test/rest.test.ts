@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { storesUnderTest } from '../../../test/helpers/stores.ts';
-import { wrongTotp } from '../../../test/helpers/totp.ts';
+import { nextTotp, wrongTotp } from '../../../test/helpers/totp.ts';
 import { RateLimitError, sha256Hex, TwoFactorLockedError, TwoFactorRequiredError, TwofoldClientError } from '../src/index.ts';
 import { mailbox, recordingHook, sdkWorld, summary, totpHook, type SdkWorld } from './world.ts';
 
@@ -186,6 +186,27 @@ for (const store of storesUnderTest) {
       assert.equal(e.code, 'error-too-many-requests');
       assert.equal(e.status, 429);
       assert.ok(e.retryAfter !== undefined && e.retryAfter > 0 && e.retryAfter <= 60, `retryAfter ${e.retryAfter}`);
+    });
+
+    it('the hook may answer with another of the user\'s methods: {code, method: "email"} for a TOTP challenge', async () => {
+      const a = await w.emailUser();
+      const readMail = mailbox(w, a.address);
+      const client = w.rest({ onChallenge: () => readMail() });
+      await client.login(a.username, a.password);
+      const { secret } = await client.post<{ secret: string }>('users.totp.enable');
+      await client.post('users.totp.validate', { code: nextTotp(w.clock, secret) });
+      const hook = recordingHook(async () => {
+        // The authenticator app is not at hand: "send me an email instead". A TOTP challenge
+        // names no emailOrUsername, so the client says who it is.
+        await client.sendEmailCode(a.username);
+        return { code: await readMail(), method: 'email' };
+      });
+      const stepUp = w.rest({ session: client.session, onChallenge: hook });
+
+      const r = await stepUp.post<{ token: string }>('users.generatePersonalAccessToken', { tokenName: 'by-mail' });
+
+      assert.equal(typeof r.token, 'string');
+      assert.deepEqual(hook.seen.map((c) => [c.method, c.details.availableMethods]), [['totp', ['totp', 'email']]]);
     });
 
     it('a wrong password is login-failed, without asking the hook', async () => {
