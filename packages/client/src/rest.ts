@@ -13,7 +13,7 @@ export interface RestClientOptions extends ChallengeOptions {
   url: string;
   /** A login to start with (e.g. kept in sessionStorage, or a personal access token). */
   session?: RestSession | null;
-  /** Told of every login and logout, to keep the session somewhere. */
+  /** Told of every login and logout, and when the server stops accepting the token (null). */
   onSessionChange?: (session: RestSession | null) => void;
   /** Defaults to the global fetch. */
   fetch?: typeof fetch;
@@ -148,7 +148,11 @@ export class RestClient {
       // Not JSON (a proxy's error page): the status alone describes the failure below.
     }
     if (res.ok && body.success !== false) return body;
-    throw errorOf(res, body, path);
+    const error = errorOf(res, body, path);
+    // The token is dead (expired, revoked, logged out elsewhere): forget it, which tells
+    // onSessionChange, so a page can show its sign-in again. A challenge is not that.
+    if (auth && this.#session && res.status === 401 && !error.code.startsWith('totp-')) this.session = null;
+    throw error;
   }
 }
 

@@ -146,9 +146,10 @@ for (const store of storesUnderTest) {
       assert.ok(hook.seen.length <= limit + 1, `asked ${hook.seen.length} times`);
     });
 
-    it('resumes a login from its token without a challenge', async () => {
+    it('resumes a login from its token without a challenge; a revoked token is forgotten', async () => {
       const a = await w.totpUser();
-      const first = w.rest({ onChallenge: totpHook(w, a.secret) });
+      const firstSaw: unknown[] = [];
+      const first = w.rest({ onChallenge: totpHook(w, a.secret), onSessionChange: (s) => firstSaw.push(s) });
       const { authToken } = await first.login(a.username, a.password);
       const hook = recordingHook(() => null);
       const saved: unknown[] = [];
@@ -164,6 +165,8 @@ for (const store of storesUnderTest) {
       const e = await first.me().then(() => assert.fail('still logged in'), (x: unknown) => x);
       assert.ok(e instanceof TwofoldClientError);
       assert.equal(e.status, 401);
+      assert.equal(first.session, null, 'a token the server refuses is forgotten');
+      assert.deepEqual(firstSaw, [{ userId: a.id, authToken }, null]);
     });
 
     it('"send again" from inside the hook mails a new code that logs in; another request at once is a RateLimitError', async () => {
