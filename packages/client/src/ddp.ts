@@ -61,6 +61,8 @@ export class DdpClient {
   readonly #pending = new Map<string, Pending>();
   #nextId = 1;
   #isClosed = false;
+  /** Set by connect() until the server answers `connected` or `failed`. */
+  #onConnected: ((msg: Record<string, unknown>) => void) | null = null;
 
   private constructor(socket: SocketLike, options: DdpClientOptions) {
     this.#socket = socket;
@@ -92,7 +94,7 @@ export class DdpClient {
       void client.closed.then((c) => fail(`Connection closed (${c.code})`));
       socket.onopen = () => client.#write({ msg: 'connect', version: '1', support: ['1', 'pre2', 'pre1'] });
       client.#onConnected = (msg) => {
-        // `ws` throws an 'error' event nobody listens to; the close that follows is what counts.
+        // `ws` throws when an 'error' event has no listener; the close that follows is what counts.
         socket.onerror = () => {};
         if (msg.msg === 'failed') return fail(`The server speaks DDP ${String(msg.version)} only`);
         client.session = String(msg.session ?? '');
@@ -100,8 +102,6 @@ export class DdpClient {
       };
     });
   }
-
-  #onConnected: ((msg: Record<string, unknown>) => void) | null = null;
 
   /**
    * Calls a method; a second-factor challenge goes to the hook and the call is made again
