@@ -1,6 +1,5 @@
 // What the SDK's tests share: a real server (SQLite or PostgreSQL) on a fake clock, real
 // SMTP, users of each kind, and hooks that answer the way a person or a bot would.
-import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { twoFactorWorld, type Account, type TwoFactorWorld } from '../../../test/helpers/rest-2fa.ts';
 import { codeOf } from '../../../test/helpers/smtp.ts';
@@ -74,7 +73,3 @@ export const summary = (seen: ChallengeContext[]) =>
   seen.map(({ method, attempt, transport, error, call }) => ({ method, attempt, transport, error, call }));
 
 export const totpHook = (w: TwoFactorWorld, secret: string): ChallengeHook => () => nextTotp(w.clock, secret);
-
-export function assertSecretFree(value: unknown): void {
-  assert.doesNotMatch(JSON.stringify(value), /hash|secret/i);
-}
