@@ -27,6 +27,8 @@ export interface TwoFactorStore {
   dropEmailCodes(userId: string): Promise<void>;
   recordFailure(userId: string, kind: MethodName, at: number, id: string): Promise<void>;
   countFailures(userId: string, since: number, kind?: MethodName): Promise<number>;
+  /** Times of the failures since `since` (for how long a lockout lasts); optional: without it the whole window is told. */
+  failureTimes?(userId: string, since: number): Promise<number[]>;
   acceptTotpStep(userId: string, step: number): Promise<boolean>;
   consumeBackupCode(userId: string, codeHash: string): Promise<boolean>;
   remember(tokenHash: string, until: number, fingerprint: string): Promise<void>;
