@@ -3,7 +3,7 @@
 // wants a second factor, show the prompt and retry the same call with the
 // `x-2fa-code` / `x-2fa-method` headers. Every protected action on the pages goes through here.
 import { api, ApiError, type TwoFactorAnswer } from './api.ts';
-import { challengeOf, codePrompt, type Answer, type Challenge } from './code-prompt.ts';
+import { challengeOf, codePrompt, isPromptRefusal, type Answer, type Challenge } from './code-prompt.ts';
 import { h } from './dom.ts';
 
 export interface StepUpOptions {
@@ -45,6 +45,8 @@ export function promptForCode<T>(
 ): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
     const dialog = h('dialog', { class: 'prompt' });
+    // Focus goes back where it was (the button that opened the dialog) when the dialog closes.
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;
@@ -52,17 +54,23 @@ export function promptForCode<T>(
       if (dialog.open) dialog.close();
       dialog.remove();
       fn();
+      // After the page's own handling (which re-enables the opener, or replaces it and
+      // focuses its news): only an opener still there and nothing else focused gets it back.
+      setTimeout(() => {
+        if (opener?.isConnected && (document.activeElement === document.body || document.activeElement === null)) opener.focus();
+      }, 0);
     };
     const prompt = codePrompt(challenge, {
       reason: opts.reason,
       destination: opts.emails,
+      account: opts.emails?.[0],
       async submit(answer) {
         try {
           const result = await run(answer);
           settle(() => resolve(result));
         } catch (e) {
           // A refused code stays in the prompt; anything else belongs to the page.
-          if (e instanceof ApiError && e.code.startsWith('totp-')) throw e;
+          if (isPromptRefusal(e)) throw e;
           settle(() => reject(e));
         }
       },

@@ -1,9 +1,10 @@
 // Sign-in: username or email and password, then the second factor when the server asks.
 import { api, ApiError, getSession, setSession, type TwoFactorAnswer } from '../api.ts';
 import { challengeOf, codePrompt } from '../code-prompt.ts';
-import { busy, field, h, messageArea } from '../dom.ts';
+import { busy, field, h, markInvalid, messageArea } from '../dom.ts';
 import { describeError, maskEmail } from '../messages.ts';
 import { flashMessage, navigate } from '../router.ts';
+import { recoveryPanel } from '../recovery.ts';
 import { sendEmailCode } from '../step-up.ts';
 
 interface LoginReply {
@@ -41,11 +42,15 @@ export function loginPage(): Node {
 
     async function signIn(): Promise<void> {
       if (!user.value.trim() || !password.value) {
+        const missing = user.value.trim() ? password : user;
         error.show('Type your username or email and your password.');
-        (user.value.trim() ? password : user).focus();
+        markInvalid(missing, error);
+        missing.focus();
         return;
       }
       error.show(null);
+      markInvalid(user, null);
+      markInvalid(password, null);
       remembered = user.value.trim();
       const credentials = { user: remembered, password: password.value };
       await busy(form, async () => {
@@ -53,7 +58,9 @@ export function loginPage(): Node {
           await attempt(credentials);
         } catch (e) {
           if (e instanceof ApiError && e.code === 'totp-required') return showSecondFactor(credentials, e.details);
+          if (e instanceof ApiError && e.code === 'error-2fa-suspended') return showSuspended(credentials.user);
           error.show(describeError(e));
+          markInvalid(password, error);
           password.value = '';
           password.focus();
         }
@@ -86,6 +93,7 @@ export function loginPage(): Node {
       },
       resend: (who) => sendEmailCode(who, false),
       cancel: () => showCredentials(),
+      account: credentials.user,
     });
     card.replaceChildren(
       h('h1', { id: 'login-title', tabindex: -1 }, 'Two-step verification'),
@@ -93,6 +101,19 @@ export function loginPage(): Node {
       prompt.element,
     );
     prompt.focus();
+  }
+
+  /** Suspended at sign-in (the password was right): the way back, then sign in again. */
+  function showSuspended(who: string): void {
+    const title = h('h1', { id: 'login-title', tabindex: -1 }, 'Two-step verification is suspended');
+    card.replaceChildren(title,
+      h('p', { role: 'alert', class: 'msg error' }, 'After too many wrong codes in a row, codes are not accepted for this account until it is recovered.'),
+      recoveryPanel(who, () => {
+        flash = h('p', { role: 'status', class: 'msg info', tabindex: -1, 'data-flash': '' }, 'The suspension is lifted. Sign in again.');
+        showCredentials();
+      }),
+      h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => showCredentials() }, 'Back to sign in')));
+    title.focus();
   }
 
   showCredentials();
