@@ -207,5 +207,6 @@ async function lockedFor(deps: TwoFactorDeps, user: User): Promise<number> {
   if (!times) return s.failureWindow;
   const sorted = [...times].sort((a, b) => a - b);
   const freeing = sorted[sorted.length - s.failureLimit];
-  return freeing === undefined ? 0 : Math.max(1, Math.ceil((freeing + windowMs - now) / 1000));
+  // A failure counts while it is at most a window old, so the try after that millisecond passes.
+  return freeing === undefined ? 0 : Math.max(1, Math.ceil((freeing + windowMs + 1 - now) / 1000));
 }

@@ -96,7 +96,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
           ttlSeconds: ttl,
           secondsLeft: expires === null ? null : (expires - serverNow()) / 1000,
           // On this device's clock: the server's time less the difference between the two.
-          until: expires === null ? null : new Date(expires - (serverNow() - Date.now())).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+          until: expires === null ? null : new Date(expires - (serverNow() - Date.now())).toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' }),
         });
       }
     }

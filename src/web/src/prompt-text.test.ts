@@ -20,6 +20,8 @@ describe('the code prompt in words', () => {
     assert.equal(waitText(1), '1 second');
     assert.equal(waitText(60), '60 seconds');
     assert.equal(waitText(300), '5 minutes');
+    assert.equal(waitText(301), '5 minutes');
+    assert.equal(waitText(100), '2 minutes');
     assert.equal(lifetimeText(600), '10 minutes');
     assert.equal(lifetimeText(60), '1 minute');
     assert.equal(lifetimeText(90), '90 seconds');
@@ -52,7 +54,7 @@ describe('the code prompt in words', () => {
 
   it('a lockout and a send limit come with a countdown; a suspension with recovery', () => {
     assert.deepEqual(describeRefusal('totp-max-attempts', { method: 'totp', retryAfter: 125 }, 'totp'),
-      { text: 'Too many wrong codes. You can try again in 3 minutes.', wait: { seconds: 125, kind: 'locked' }, keepInput: false });
+      { text: 'Too many wrong codes. You can try again in 2 minutes.', wait: { seconds: 125, kind: 'locked' }, keepInput: false });
     assert.deepEqual(describeRefusal('error-too-many-requests', { timeToReset: 42 }, 'email'),
       { text: 'Please wait 42 seconds before asking for another code.', wait: { seconds: 42, kind: 'send' } });
     assert.equal(describeRefusal('error-2fa-suspended', {}, 'totp')?.recover, true);

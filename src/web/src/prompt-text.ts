@@ -13,11 +13,11 @@ export function normalizeCode(mode: Mode, raw: string): string {
   return raw;
 }
 
-/** A wait in words, for text read once ("2 minutes"). */
+/** A wait in words, for text read once ("2 minutes"); the countdown beside it is exact. */
 export function waitText(seconds: number): string {
   const s = Math.max(1, Math.ceil(seconds));
   if (s < 90) return `${s} second${s === 1 ? '' : 's'}`;
-  const m = Math.ceil(s / 60);
+  const m = Math.round(s / 60);
   return `${m} minute${m === 1 ? '' : 's'}`;
 }
 
