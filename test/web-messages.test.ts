@@ -12,7 +12,10 @@ import { enrolOverRest, nextTotp, totpAt, wrongTotp } from './helpers/totp.ts';
 
 describe('web pages: what a refusal says (sqlite)', { skip: skipWithoutChromium }, () => {
   // Three wrong codes in five minutes lock the second factor; two code mails need a minute between them.
-  const w = browserWorld({ failureLimit: 3, failureWindow: 300, sendCodeUserInterval: 60, emailCodeTtl: 600 });
+  // Three wrong passwords for a name block its sign-ins for two minutes.
+  const w = browserWorld({
+    failureLimit: 3, failureWindow: 300, sendCodeUserInterval: 60, emailCodeTtl: 600, loginFailuresPerUser: 3, loginBlockSeconds: 120,
+  });
 
   const verify = () => w.page.getByRole('button', { name: 'Verify' });
   const resend = () => w.page.getByRole('button', { name: 'Send a new code' });
@@ -158,6 +161,34 @@ describe('web pages: what a refusal says (sqlite)', { skip: skipWithoutChromium 
     const third = await t.mail.nextCode('sid@example.com', () => resend().click());
     await page.getByLabel('Code from the email').fill(third);
     await page.keyboard.press('Enter');
+    await w.heading('Account security');
+  });
+
+  it('too many wrong passwords hold back Sign in with a live countdown, then let the right one in', async () => {
+    const { page, t, clock } = w;
+    await page.clock.install();
+    await t.addUser({ username: 'bo', password: 'bo pw', email: 'bo@example.com' });
+    await page.goto(`${t.url}/login`);
+    const signIn = page.getByRole('button', { name: 'Sign in' });
+    for (let i = 0; i < 3; i++) {
+      await page.getByLabel('Username or email').fill('bo');
+      await page.getByLabel('Password', { exact: true }).fill(`wrong ${i}`);
+      await signIn.click();
+      await w.alert('The username or password is not right.');
+      assert.equal(await page.getByLabel('Password', { exact: true }).getAttribute('aria-invalid'), 'true');
+    }
+    await page.getByLabel('Password', { exact: true }).fill('bo pw');
+    await signIn.click();
+    await w.alert('Too many failed sign-ins. Try again in 2 minutes.');
+    await countdown().filter({ hasText: /^You can sign in again in (2:00|1:59)\.$/ }).waitFor();
+    assert.equal(await signIn.isDisabled(), true);
+    await w.shot('sign-in-blocked');
+    clock.advance(121);
+    await page.clock.fastForward('02:01');
+    await w.status('You can sign in again now.');
+    assert.equal(await signIn.isDisabled(), false);
+    await page.getByLabel('Password', { exact: true }).fill('bo pw');
+    await signIn.click();
     await w.heading('Account security');
   });
 

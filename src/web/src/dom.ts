@@ -76,3 +76,23 @@ export function markInvalid(input: HTMLInputElement, error: HTMLElement | null):
     else input.removeAttribute('aria-describedby');
   }
 }
+
+/**
+ * Calls `tick` with the whole seconds left now and once a second, then `done` when the wait
+ * is over or the element it belongs to has left the page. Returns a stop function.
+ */
+export function everySecondUntil(owner: Element, seconds: number, tick: (left: number) => void, done: () => void): () => void {
+  const until = Date.now() + seconds * 1000;
+  const step = () => {
+    const left = (until - Date.now()) / 1000;
+    if (!owner.isConnected || left <= 0) {
+      clearInterval(timer);
+      if (owner.isConnected) done();
+      return;
+    }
+    tick(left);
+  };
+  const timer = setInterval(step, 1000);
+  tick(seconds);
+  return () => clearInterval(timer);
+}

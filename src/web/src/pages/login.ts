@@ -1,7 +1,8 @@
 // Sign-in: username or email and password, then the second factor when the server asks.
 import { api, ApiError, getSession, setSession, type TwoFactorAnswer } from '../api.ts';
 import { challengeOf, codePrompt } from '../code-prompt.ts';
-import { busy, field, h, markInvalid, messageArea } from '../dom.ts';
+import { busy, everySecondUntil, field, h, markInvalid, messageArea } from '../dom.ts';
+import { countdown } from '../prompt-text.ts';
 import { describeError, maskEmail } from '../messages.ts';
 import { flashMessage, navigate } from '../router.ts';
 import { recoveryPanel } from '../recovery.ts';
@@ -25,12 +26,31 @@ export function loginPage(): Node {
     user.value = remembered;
     const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 });
     const error = messageArea('alert');
+    const info = messageArea('status');
+    const timer = h('p', { class: 'countdown', 'data-testid': 'countdown', hidden: true });
+    const submitButton = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
+    let blocked = false;
     const form: HTMLFormElement = h('form', { class: 'stack', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); void signIn(); } },
       field('Username or email', user),
       field('Password', password),
-      error,
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Sign in')),
+      error, timer, info,
+      h('div', { class: 'actions' }, submitButton),
     );
+
+    /** Too many wrong passwords: Sign in waits, with the time left in view. */
+    function holdBack(seconds: number): void {
+      blocked = true;
+      everySecondUntil(form, seconds, (left) => {
+        submitButton.disabled = true;
+        timer.hidden = false;
+        timer.textContent = `You can sign in again in ${countdown(left)}.`;
+      }, () => {
+        blocked = false;
+        submitButton.disabled = false;
+        timer.hidden = true;
+        info.show('You can sign in again now.');
+      });
+    }
     const shownFlash = flash;
     flash = null;
     card.replaceChildren(
@@ -41,6 +61,8 @@ export function loginPage(): Node {
     );
 
     async function signIn(): Promise<void> {
+      if (blocked) return;
+      info.show(null);
       if (!user.value.trim() || !password.value) {
         const missing = user.value.trim() ? password : user;
         error.show('Type your username or email and your password.');
@@ -53,6 +75,7 @@ export function loginPage(): Node {
       markInvalid(password, null);
       remembered = user.value.trim();
       const credentials = { user: remembered, password: password.value };
+      let wait = 0;
       await busy(form, async () => {
         try {
           await attempt(credentials);
@@ -63,8 +86,11 @@ export function loginPage(): Node {
           markInvalid(password, error);
           password.value = '';
           password.focus();
+          if (e instanceof ApiError && e.code.startsWith('error-login-blocked')) wait = Number(e.details.timeToReset) || 0;
         }
       });
+      // After busy() has given the buttons back: the block holds Sign in until it ends.
+      if (wait > 0 && form.isConnected) holdBack(wait);
     }
   }
 
