@@ -213,4 +213,29 @@ describe('web pages: what a refusal says (sqlite)', { skip: skipWithoutChromium 
     await page.getByRole('button', { name: 'Back to sign in' }).click();
     await w.heading('Sign in');
   });
+
+  it('a suspension met in the step-up dialog shows the way back there, and Cancel returns to the page', async () => {
+    const { page, t } = w;
+    await t.addUser({ username: 'sal', password: 'sal pw', email: 'sal@example.com', email2fa: true });
+    const code = await signInToPrompt('sal', 'sal pw', 'sal@example.com');
+    await page.getByLabel('Code from the email').fill(code!);
+    await page.keyboard.press('Enter');
+    await w.heading('Account security');
+    // Played as the security branch answers (see the test above); the challenge itself is the real server's.
+    await page.route('**/api/v1/users.2fa.disableEmail', (route) => (route.request().headers()['x-2fa-code']
+      ? route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ success: false, error: 'Second factor suspended [error-2fa-suspended]', errorType: 'error-2fa-suspended', details: { recover: '/api/v1/users.2fa.recover' } }) })
+      : route.fallback()));
+    const stepUp = await t.mail.nextCode('sal@example.com', () => page.getByRole('button', { name: 'Turn off codes by email' }).click());
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Code from the email').fill(stepUp);
+    await page.keyboard.press('Enter');
+    await dialog.getByRole('heading', { name: 'Two-step verification is suspended' }).waitFor();
+    await dialog.getByRole('button', { name: 'Email me a recovery code' }).waitFor();
+    assert.deepEqual(await w.axe(), []);
+    await w.shot('step-up-suspended');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Turn off codes by email');
+    assert.match(await page.getByTestId('email-state').innerText(), /^On\b/);
+  });
 });

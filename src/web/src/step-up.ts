@@ -15,14 +15,19 @@ export interface StepUpOptions {
 
 const isChallenge = (e: unknown): e is ApiError => e instanceof ApiError && e.code === 'totp-required';
 
+const focusedElement = () => (document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : null);
+
 /** Resolves with the action's result, or undefined when the person cancels the prompt. */
 export async function withSecondFactor<T>(action: (answer?: TwoFactorAnswer) => Promise<T>, opts: StepUpOptions): Promise<T | undefined> {
+  // Taken now: while the first try is on its way the button is disabled, and a disabled button loses focus.
+  const opener = focusedElement();
   try {
     return await action();
   } catch (e) {
     if (!isChallenge(e)) throw e;
     return promptForCode(challengeOf(e.details), (answer) => action(answer), {
       ...opts,
+      opener,
       // Naming the method without a code makes the server mail one and describe it.
       switchToEmail: () => action({ method: 'email' }),
     });
@@ -41,12 +46,12 @@ export function sendEmailCode(emailOrUsername: string, auth = true): Promise<str
 export function promptForCode<T>(
   challenge: Challenge,
   run: (answer: Answer) => Promise<T>,
-  opts: StepUpOptions & { switchToEmail?: () => Promise<T> },
+  opts: StepUpOptions & { switchToEmail?: () => Promise<T>; opener?: HTMLElement | null },
 ): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
     const dialog = h('dialog', { class: 'prompt' });
     // Focus goes back where it was (the button that opened the dialog) when the dialog closes.
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const opener = opts.opener ?? focusedElement();
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;
