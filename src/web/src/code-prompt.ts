@@ -6,7 +6,7 @@ import type { ChallengeDetails } from '../../contract/api.ts';
 import { ApiError, serverInfo, serverNow } from './api.ts';
 import { busy, field, focusSoon, h, markInvalid, messageArea, uid } from './dom.ts';
 import { describeError, sha256Hex } from './messages.ts';
-import { countdown, describeRefusal, emailExplanation, newestExpiry, normalizeCode, type Mode } from './prompt-text.ts';
+import { countdown, describeRefusal, emailExplanation, newestExpiry, normalizeCode, type Mode, type Refusal } from './prompt-text.ts';
 import { recoveryPanel } from './recovery.ts';
 
 /** The server's `details` of a totp-required error (spec §3.3), as the prompt uses them. */
@@ -186,18 +186,16 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
     }
   }
 
-  /** Shows a refusal in words and starts its wait; true when the prompt handled it. */
-  function showRefusal(e: unknown): boolean {
-    if (!(e instanceof ApiError)) return false;
-    const refusal = describeRefusal(e.code, e.details, mode);
-    if (!refusal) return false;
-    if (refusal.recover) {
-      showSuspended();
-      return true;
+  /** Shows an error in words; a refusal the prompt knows also starts its wait (or the recovery). */
+  function showFailure(e: unknown): Refusal | null {
+    const refusal = e instanceof ApiError ? describeRefusal(e.code, e.details, mode) : null;
+    if (!refusal) showError(describeError(e));
+    else if (refusal.recover) showSuspended();
+    else {
+      showError(refusal.text);
+      if (refusal.wait) waits[refusal.wait.kind] = Date.now() + refusal.wait.seconds * 1000;
     }
-    showError(refusal.text);
-    if (refusal.wait) waits[refusal.wait.kind] = Date.now() + refusal.wait.seconds * 1000;
-    return true;
+    return refusal;
   }
 
   function showSuspended(): void {
@@ -225,24 +223,26 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
     }
     showError(null);
     info.show(null);
-    let keep = true;
-    let suspended = false;
+    let refusal: Refusal | null = null;
+    let codeRefused = false;
     await busy(form, async () => {
       try {
         const answer = mode === 'password' ? await sha256Hex(code) : code;
         await handlers.submit({ code: answer, method: mode === 'backup' ? 'totp' : mode });
       } catch (e) {
-        if (!showRefusal(e)) showError(describeError(e));
-        suspended = e instanceof ApiError && e.code === 'error-2fa-suspended';
-        // A wrong 6-digit code is retyped, not edited; a long backup code is corrected.
-        keep = !(e instanceof ApiError && e.code.startsWith('totp-')) || describeRefusal(e.code, e.details, mode)?.keepInput === true;
+        refusal = showFailure(e);
+        codeRefused = e instanceof ApiError && e.code.startsWith('totp-');
       }
     });
-    if (suspended || !input.isConnected) return;
-    if (keep) input.select();
+    const r = refusal as Refusal | null;
+    if (r?.recover || !input.isConnected) return;
+    // A wrong 6-digit code is retyped, not edited; a long backup code is corrected.
+    if (!codeRefused || r?.keepInput) input.select();
     else input.value = '';
     applyWaits();
-    input.focus();
+    // When the code can no longer work, the next step is a new one: Enter asks for it.
+    if (r?.offerNewCode && resendButton && !resendButton.disabled) resendButton.focus();
+    else input.focus();
   }
 
   function switchLocal(next: Mode): void {
@@ -262,7 +262,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
       render();
       info.show(null);
     } catch (e) {
-      if (!showRefusal(e)) showError(describeError(e));
+      showFailure(e);
       applyWaits();
     }
   }
@@ -278,7 +278,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
       render();
       info.show(`We sent a new code to ${destination ? destination.join(' and ') : 'the email address on your account'}.`);
     } catch (e) {
-      if (!showRefusal(e)) showError(describeError(e));
+      showFailure(e);
       applyWaits();
       input.focus();
     }
