@@ -12,3 +12,16 @@ describe('the shared REST contract', () => {
     assert.deepEqual(missing, []);
   });
 });
+
+describe('the browser app and the contract', () => {
+  it('src/web imports the contract for types only, so no server code is bundled into the pages', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const root = new URL('../web/src/', import.meta.url);
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    const valueImports = files.flatMap((f) => readFileSync(new URL(f, root), 'utf8').split('\n')
+      .filter((line) => /from '(\.\.\/)+contract\//.test(line) && !/^import type /.test(line))
+      .map((line) => `${f}: ${line}`));
+    assert.ok(files.length > 5);
+    assert.deepEqual(valueImports, []);
+  });
+});
