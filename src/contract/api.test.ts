@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { buildRegistry } from '../operations/index.ts';
 import { API_PATHS } from './api.ts';
@@ -14,8 +15,7 @@ describe('the shared REST contract', () => {
 });
 
 describe('the browser app and the contract', () => {
-  it('src/web imports the contract for types only, so no server code is bundled into the pages', async () => {
-    const { readdirSync, readFileSync } = await import('node:fs');
+  it('src/web imports the contract for types only, so no server code is bundled into the pages', () => {
     const root = new URL('../web/src/', import.meta.url);
     const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
     const valueImports = files.flatMap((f) => readFileSync(new URL(f, root), 'utf8').split('\n')
