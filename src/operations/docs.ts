@@ -36,6 +36,6 @@ export function renderApiDoc(registry: Registry): string {
   }
   lines.push('', '## Inputs', '', 'JSON Schema of each operation\'s input (the REST body or query; DDP params are mapped onto it).', '');
   for (const op of ops) lines.push(`- \`${op.name}\`: ${inputText(op.input)}`);
-  lines.push('', 'Also: `GET /api/info` → `{"version": "…", "success": true}` (no login).', '');
+  lines.push('', 'Also: `GET /api/info` → `{"version": "…", "emailCodeTtl": 600, "success": true}` (no login; `emailCodeTtl` is the lifetime of an emailed code in seconds).', '');
   return lines.join('\n');
 }

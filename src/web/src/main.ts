@@ -1,4 +1,4 @@
-import { api, getSession, SESSION_ENDED, setSession } from './api.ts';
+import { api, getSession, loadInfo, SESSION_ENDED, setSession } from './api.ts';
 import { h } from './dom.ts';
 import { loginPage } from './pages/login.ts';
 import { registerPage } from './pages/register.ts';
@@ -30,6 +30,9 @@ function renderNav(): void {
 
 window.addEventListener('twofold:rendered', renderNav);
 window.addEventListener(SESSION_ENDED, () => navigate('/login', 'Your session has ended. Please sign in again.'));
+
+// The code lifetime the prompts state comes from the server; a page without it still works.
+await loadInfo();
 
 startRouter({
   '/': () => {

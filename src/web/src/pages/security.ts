@@ -1,5 +1,6 @@
 // Account security: email codes, the authenticator app with backup codes, the password.
 // Each section re-reads the account after a change, so what is shown is what the server has.
+import type { Me } from '../../../contract/api.ts';
 import { api, getSession } from '../api.ts';
 import { h } from '../dom.ts';
 import { flashMessage, navigate } from '../router.ts';
@@ -7,13 +8,8 @@ import { emailSection } from './security-email.ts';
 import { passwordSection } from './security-password.ts';
 import { totpSection } from './security-totp.ts';
 
-export interface Me {
-  _id: string;
-  username: string;
-  name: string;
-  emails: { address: string; verified: boolean }[];
-  services: { totp: { enabled: boolean }; email2fa: { enabled: boolean } };
-}
+// The account as `GET /api/v1/me` answers it: the contract's shape, shared with the server.
+export type { Me };
 
 export interface SectionContext {
   me: Me;
