@@ -16,6 +16,7 @@ export const AUDIT_EVENTS = [
   'login-failure',
   'login-blocked',
   '2fa-reset',
+  'session-revoked',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];
