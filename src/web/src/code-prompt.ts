@@ -74,7 +74,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
   function explanation(): string {
     switch (mode) {
       case 'totp': return 'Open your authenticator app and type the 6-digit code it shows for this account.';
-      case 'backup': return 'Type one of the 8-character backup codes you saved when you set up the app. Each code works once.';
+      case 'backup': return 'Type one of the backup codes you saved when you set up the app (like abcde-23456; the dash and capitals do not matter). Each code works once.';
       case 'password': return 'You have no second factor set up yet, so your current password stands in for it.';
       case 'email': return challenge.codeGenerated === false
         ? `We already sent a code to ${whereTo()}. Use the newest email, or ask for a new code.`
@@ -87,7 +87,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
     switch (mode) {
       case 'totp': return h('input', { ...common, inputmode: 'numeric', maxlength: 9, pattern: '[0-9 \\-]*' });
       case 'email': return h('input', { ...common, inputmode: 'numeric', maxlength: 11, pattern: '[0-9 \\-]*' });
-      case 'backup': return h('input', { ...common, maxlength: 12 });
+      case 'backup': return h('input', { ...common, maxlength: 24 });
       case 'password': return h('input', { name: 'password', type: 'password', required: true, autocomplete: 'current-password' });
     }
   }
@@ -140,8 +140,8 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
       } catch (e) {
         const wrongPassword = mode === 'password' && e instanceof ApiError && e.code === 'totp-invalid';
         error.show(wrongPassword ? 'That password is not right.' : describeError(e));
-        // A wrong code is retyped, not edited.
-        if (e instanceof ApiError && e.code.startsWith('totp-')) input.value = '';
+        // A wrong 6-digit code is retyped; a backup code is long enough to fix one character in.
+        if (e instanceof ApiError && e.code.startsWith('totp-') && mode !== 'backup') input.value = '';
         input.focus();
       }
     });
