@@ -34,18 +34,28 @@ export function mustEnrolFirst(user: User, settings: Settings): boolean {
 const pendingTouches = new WeakMap<App, Set<Promise<void>>>();
 
 /**
- * Marks the caller's login token used, at most once a minute: the token read on every call
- * already carries `lastUsedAt`, so most calls decide this without a query, and the write
- * itself is not awaited by the call.
+ * When this process last marked each token used. Deciding here, not from the token row, keeps
+ * the session lookup on every call exactly as it was; the conditional write still makes
+ * several instances write at most once a minute between them.
  */
+const lastTouched = new WeakMap<App, Map<string, number>>();
+/** Tokens remembered at once; the oldest is forgotten first (its next call only re-checks). */
+const LAST_TOUCHED_CAPACITY = 10_000;
+
+/** Marks the caller's login token used, at most once a minute, without the call waiting for it. */
 export function noteSessionUse(ctx: OperationContext): void {
   const token = ctx.token;
   if (!token || token.kind !== 'login') return;
-  const now = ctx.app.clock.now();
-  if (token.lastUsedAt !== null && now - token.lastUsedAt < LAST_USED_RESOLUTION_MS) return;
-  // Later calls in this request see it as fresh.
-  token.lastUsedAt = now;
   const { app } = ctx;
+  const now = app.clock.now();
+  let seen = lastTouched.get(app);
+  if (!seen) lastTouched.set(app, (seen = new Map()));
+  const last = seen.get(token.tokenHash);
+  if (last !== undefined && now - last < LAST_USED_RESOLUTION_MS) return;
+  // Re-inserted so that the map's order is least recently touched first.
+  seen.delete(token.tokenHash);
+  seen.set(token.tokenHash, now);
+  if (seen.size > LAST_TOUCHED_CAPACITY) seen.delete(seen.keys().next().value!);
   let pending = pendingTouches.get(app);
   if (!pending) pendingTouches.set(app, (pending = new Set()));
   const write: Promise<void> = touchLoginToken(app.store.db, token.tokenHash, now, LAST_USED_RESOLUTION_MS)

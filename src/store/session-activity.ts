@@ -1,7 +1,7 @@
 // The user's own view of their login tokens (issue 14 §5): where each signed in, when it was
-// last used, and signing one out. Separate from the hot path: authentication reads
-// `last_used_at` within its one statement, and the write below happens at most once a
-// minute per token, off the call's path.
+// last used, and signing one out. Off the hot path: the session lookup of every call does not
+// read these columns, and the write below happens at most once a minute per token, without
+// the call waiting for it.
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 

@@ -16,7 +16,7 @@ function sessionQuery(db: Kysely<Database>, tokenHash: string, now: number) {
     .leftJoin('user_emails as e', 'e.user_id', 'u.id')
     .select([
       't.token_hash', 't.user_id', 't.kind', 't.name as token_name', 't.bypass_2fa', 't.created_at as token_created_at',
-      't.expires_at', 't.twofa_until', 't.twofa_fingerprint', 't.last_token_part', 't.last_used_at',
+      't.expires_at', 't.twofa_until', 't.twofa_fingerprint', 't.last_token_part',
       'u.id', 'u.username', 'u.username_lower', 'u.name', 'u.password_hash', 'u.roles', 'u.active', 'u.require_password_change',
       'u.created_at', 'u.email2fa_enabled', 'u.totp_enabled', 'u.totp_secret', 'u.totp_pending_secret', 'u.totp_last_step',
       'e.address', 'e.verified',

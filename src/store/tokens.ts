@@ -12,11 +12,10 @@ export interface LoginToken {
   twofaUntil: number | null;
   twofaFingerprint: string | null;
   lastTokenPart: string | null;
-  /** Last call with this token, written at most once a minute (null: not since sign-in). */
-  lastUsedAt: number | null;
 }
 
-export const toToken = (r: Omit<Selectable<LoginTokensTable>, 'client_address' | 'user_agent'>): LoginToken => ({
+// The session list's columns (last used, address, agent) are not needed to authenticate a call.
+export const toToken = (r: Omit<Selectable<LoginTokensTable>, 'last_used_at' | 'client_address' | 'user_agent'>): LoginToken => ({
   tokenHash: r.token_hash,
   userId: r.user_id,
   kind: r.kind === 'pat' ? 'pat' : 'login',
@@ -27,13 +26,12 @@ export const toToken = (r: Omit<Selectable<LoginTokensTable>, 'client_address' |
   twofaUntil: r.twofa_until === null ? null : Number(r.twofa_until),
   twofaFingerprint: r.twofa_fingerprint,
   lastTokenPart: r.last_token_part ?? null,
-  lastUsedAt: r.last_used_at === null || r.last_used_at === undefined ? null : Number(r.last_used_at),
 });
 
 export class TokenStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(t: Omit<LoginToken, 'twofaUntil' | 'twofaFingerprint' | 'lastTokenPart' | 'lastUsedAt'> & Partial<Pick<LoginToken, 'twofaUntil' | 'twofaFingerprint' | 'lastTokenPart'>>): Promise<void> {
+  async insert(t: Omit<LoginToken, 'twofaUntil' | 'twofaFingerprint' | 'lastTokenPart'> & Partial<Pick<LoginToken, 'twofaUntil' | 'twofaFingerprint' | 'lastTokenPart'>>): Promise<void> {
     await this.db.insertInto('login_tokens').values({
       token_hash: t.tokenHash, user_id: t.userId, kind: t.kind, name: t.name, bypass_2fa: t.bypass2fa ? 1 : 0,
       created_at: t.createdAt, expires_at: t.expiresAt,
