@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -15,6 +16,7 @@ import { startTestServer, type TestServer } from './helpers/server.ts';
 import { BACKUP_CODE, nextTotp } from './helpers/totp.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENSHOTS = fileURLToPath(new URL('../test-output/screenshots/', import.meta.url));
 const skip = !existsSync(CHROMIUM) && !process.env.CI
   ? `${CHROMIUM} is missing: install Debian's chromium package to run the browser tests`
@@ -67,6 +69,16 @@ describe('sessions, backup codes and enrolment in Chromium (sqlite)', { skip }, 
     assert.deepEqual(problems, []);
   });
 
+  /** Serious and critical axe-core findings on the page as it is (evaluated over DevTools, so the CSP stays on). */
+  async function axeProblems(): Promise<string[]> {
+    await page.evaluate(axeSource);
+    return page.evaluate(async () => {
+      const r = await (window as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } })
+        .axe.run({ resultTypes: ['violations'] });
+      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+  }
   const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   const heading = (name: string) => page.getByRole('heading', { name, exact: true }).waitFor();
   const status = (text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
@@ -91,6 +103,7 @@ describe('sessions, backup codes and enrolment in Chromium (sqlite)', { skip }, 
     await heading('Account security');
     await page.getByRole('heading', { name: 'Your account has no second factor' }).waitFor();
     await shot('security-no-2fa-banner');
+    assert.deepEqual(await axeProblems(), []);
     await page.getByRole('button', { name: 'Turn on codes by email' }).click();
     await status('Codes by email are on.');
     assert.equal(await page.getByTestId('no-2fa-banner').count(), 0, 'the banner goes once a second factor is on');
@@ -116,6 +129,7 @@ describe('sessions, backup codes and enrolment in Chromium (sqlite)', { skip }, 
     assert.equal(await page.getByTestId('devices').innerText(), 'No remembered devices.');
     await page.getByTestId('events').getByText('Signed in').first().waitFor();
     await shot('sessions');
+    assert.deepEqual(await axeProblems(), []);
 
     await page.getByRole('button', { name: 'Sign out Safari on iPhone' }).click();
     await status('That session is signed out.');
@@ -159,6 +173,7 @@ describe('sessions, backup codes and enrolment in Chromium (sqlite)', { skip }, 
     await status('Token copied.');
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token);
     await shot('token-created');
+    assert.deepEqual(await axeProblems(), []);
 
     await page.getByRole('button', { name: 'Revoke deploy bot' }).click();
     // The second factor just given is remembered for this session, so no new prompt.
@@ -180,6 +195,7 @@ describe('sessions, backup codes and enrolment in Chromium (sqlite)', { skip }, 
     assert.equal(codes.length, 12);
     for (const c of codes) assert.match(c, BACKUP_CODE);
     await shot('backup-codes-typeable');
+    assert.deepEqual(await axeProblems(), []);
 
     // Print: the browser's dialog, with a stylesheet that prints the codes alone.
     await page.evaluate(() => {
@@ -244,6 +260,7 @@ describe('sessions, backup codes and enrolment in Chromium (sqlite)', { skip }, 
     await status('Your account needs a second factor before you can do anything else.');
     assert.equal(new URL(page.url()).pathname, '/security');
     await shot('enrolment-required-redirect');
+    assert.deepEqual(await axeProblems(), []);
 
     await page.getByRole('button', { name: 'Turn on codes by email' }).click();
     await status('Codes by email are on.');
