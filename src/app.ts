@@ -6,7 +6,7 @@ import { cryptoRandom, type Random } from './core/random.ts';
 import { ServerKeys } from './core/secrets.ts';
 import type { TwoFactorDeps } from './core/twofactor/types.ts';
 import { outboxMailer, smtpMailer, type Mailer } from './mail/mailer.ts';
-import { authenticationCodeMail } from './mail/templates.ts';
+import { authenticationCodeMail, suspendedMail } from './mail/templates.ts';
 import { openStore, type Store } from './store/index.ts';
 import { auditRecorder } from './services/audit.ts';
 import { loadServerKey } from './services/keyfile.ts';
@@ -82,6 +82,9 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
     async sendCodeMail(user, addresses, code, expiresAt) {
       const minutes = Math.max(1, Math.round((expiresAt - clock.now()) / 60_000));
       await Promise.all(addresses.map((to) => mailer.send(authenticationCodeMail(to, user.username, code, minutes))));
+    },
+    async sendSuspendedMail(user, addresses) {
+      await Promise.all(addresses.map((to) => mailer.send(suspendedMail(to, user.username, settings.maxConsecutiveFailures))));
     },
     verifyPassword: (hash, digest) => passwords.verify(hash, digest),
   };

@@ -97,7 +97,7 @@ for (const store of storesUnderTest) {
       login.close();
     });
 
-    it('personal access tokens over DDP ask for a second factor, remembered per login token', async () => {
+    it('personal access tokens over DDP ask for a second factor; creating and renewing always ask', async () => {
       const { ddp, user } = await emailUserSession(t, 'pia');
       let challenge: any;
       const code = await codeFor('pia', async () => { challenge = await ddpError(ddp.call('personalAccessTokens:generateToken', { tokenName: 'ci' })); });
@@ -108,8 +108,11 @@ for (const store of storesUnderTest) {
       assert.equal(me.status, 200);
       assert.equal(me.body.username, 'pia');
 
-      // Same login token and client: the success is remembered.
-      const renewed = await ddp.call('personalAccessTokens:regenerateToken', { tokenName: 'ci' });
+      // Renewing a token always asks, even right after a success on this login.
+      let renewChallenge: any;
+      const renewCode = await codeFor('pia', async () => { renewChallenge = await ddpError(ddp.call('personalAccessTokens:regenerateToken', { tokenName: 'ci' })); });
+      assert.equal(renewChallenge.error, 'totp-required');
+      const renewed = await ddp.call('personalAccessTokens:regenerateToken', { tokenName: 'ci' }, { twoFactorCode: renewCode, twoFactorMethod: 'email' });
       assert.notEqual(renewed, pat);
       // Another login of the same user is asked again.
       const second = await DdpTestClient.open(t.wsUrl);

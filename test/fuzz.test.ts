@@ -179,7 +179,10 @@ for (const store of storesUnderTest) {
       t = await startTestServer({ store });
       await t.addUser({ username: 'fuzz', password: 'fuzz pw', email2fa: true });
       await t.addUser({ username: 'root', password: 'root pw', roles: ['user', 'admin'] });
-      [auth, restFuzzAuth, ddpFuzzAuth] = [await restLogin(t.url, 'root', 'root pw'), await restLogin(t.url, 'root', 'root pw'), await restLogin(t.url, 'root', 'root pw')];
+      // The checks log in as someone else: a fuzzed call that changes root's protection
+      // (e.g. turning email codes on) revokes every token of root's but the one it came with.
+      await t.addUser({ username: 'watcher', password: 'watcher pw' });
+      [auth, restFuzzAuth, ddpFuzzAuth] = [await restLogin(t.url, 'watcher', 'watcher pw'), await restLogin(t.url, 'root', 'root pw'), await restLogin(t.url, 'root', 'root pw')];
     });
     after(() => t.close());
 
@@ -255,6 +258,11 @@ for (const store of storesUnderTest) {
       const methods = [...t.server.registry.all().flatMap((op) => (op.ddp ? [op.ddp.name] : [])), 'noSuchMethod'];
       const frames = fc.sample(frameArb(methods), { numRuns: DDP_RUNS, seed: SEED });
       const clients = await Promise.all(Array.from({ length: 4 }, () => DdpTestClient.open(t.wsUrl)));
+      // A fresh login: the REST fuzz may have changed root's protection (e.g. turned email codes
+      // on, which revokes older tokens); put it back so the login is a plain one.
+      const root = (await t.server.app.store.users.byUsername('root'))!;
+      await t.server.app.store.users.update(root.id, { email2faEnabled: false });
+      ddpFuzzAuth = await restLogin(t.url, 'root', 'root pw');
       await clients[0]!.call('login', { resume: ddpFuzzAuth.authToken });
       const problems: string[] = [];
       const BATCH = 40;

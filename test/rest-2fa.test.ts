@@ -206,13 +206,13 @@ for (const store of storesUnderTest) {
     it('disableEmail always asks, even right after a remembered success', async () => {
       const u = await w.emailUser();
       const auth = await w.loginEmailUser(u);
-      const first = await w.codeFrom(u, () => w.call('POST', '/api/v1/users.generatePersonalAccessToken', { auth, body: { tokenName: 'one' } }));
-      const passed = await w.call('POST', '/api/v1/users.generatePersonalAccessToken', {
-        auth, body: { tokenName: 'one' }, headers: { 'x-2fa-code': first, 'x-2fa-method': 'email' },
+      const first = await w.codeFrom(u, () => w.call('POST', '/api/v1/users.updateOwnBasicInfo', { auth, body: { data: { name: 'One' } } }));
+      const passed = await w.call('POST', '/api/v1/users.updateOwnBasicInfo', {
+        auth, body: { data: { name: 'One' } }, headers: { 'x-2fa-code': first, 'x-2fa-method': 'email' },
       });
       assert.equal(passed.status, 200);
       // Remembered: an ordinary protected call passes without a code now…
-      assert.equal((await w.call('POST', '/api/v1/users.generatePersonalAccessToken', { auth, body: { tokenName: 'two' } })).status, 200);
+      assert.equal((await w.call('POST', '/api/v1/users.updateOwnBasicInfo', { auth, body: { data: { name: 'Two' } } })).status, 200);
       // …but disabling the method does not.
       let challenged: any;
       const code = await w.codeFrom(u, async () => { challenged = await w.call('POST', '/api/v1/users.2fa.disableEmail', { auth }); });

@@ -39,12 +39,11 @@ for (const store of storesUnderTest) {
       assert.ok(rows.length > 0 && rows.every((r) => r.token_hash !== token && r.expires_at === null));
     });
 
-    it('a token without bypassTwoFactor is asked for a second factor; one with it is not', async () => {
+    it('a token without bypassTwoFactor is asked for a second factor; one with it is not, except where a call always asks', async () => {
       const u = await w.emailUser();
       const auth = await w.loginEmailUser(u);
       const plain = (await generate(auth, u, { tokenName: 'plain' })).body.token as string;
-      // The login token is remembered now, so this one passes without a code.
-      const bypassing = await w.call('POST', '/api/v1/users.generatePersonalAccessToken', { auth, body: { tokenName: 'robot', bypassTwoFactor: true } });
+      const bypassing = await generate(auth, u, { tokenName: 'robot', bypassTwoFactor: true });
       assert.equal(bypassing.status, 200);
 
       let asked: any;
@@ -57,7 +56,9 @@ for (const store of storesUnderTest) {
       const robot = { userId: u.id, authToken: bypassing.body.token as string };
       const free = await w.call('POST', '/api/v1/users.removePersonalAccessToken', { auth: robot, body: { tokenName: 'plain' } });
       assert.deepEqual(free.body, { success: true });
-      assert.equal((await w.call('POST', '/api/v1/users.2fa.disableEmail', { auth: robot })).status, 200, 'even always-ask calls');
+      const always = await w.call('POST', '/api/v1/users.2fa.disableEmail', { auth: robot });
+      assert.equal(always.status, 400, 'an always-ask call asks a bypass token too');
+      assert.equal(always.body.errorType, 'totp-required');
       assert.equal((await w.call('GET', '/api/v1/me', { auth: { userId: u.id, authToken: plain } })).status, 401, 'the removed token is dead');
     });
 
@@ -65,7 +66,8 @@ for (const store of storesUnderTest) {
       const u = await w.emailUser();
       const auth = await w.loginEmailUser(u);
       const old = (await generate(auth, u, { tokenName: 'ci', bypassTwoFactor: true })).body.token as string;
-      const res = await w.call('POST', '/api/v1/users.regeneratePersonalAccessToken', { auth, body: { tokenName: 'ci' } });
+      const code = await w.codeFrom(u, () => w.call('POST', '/api/v1/users.regeneratePersonalAccessToken', { auth, body: { tokenName: 'ci' } }));
+      const res = await w.call('POST', '/api/v1/users.regeneratePersonalAccessToken', { auth, body: { tokenName: 'ci' }, headers: emailHeaders(code) });
       assert.equal(res.status, 200);
       assert.notEqual(res.body.token, old);
       assert.equal((await w.call('GET', '/api/v1/me', { auth: { userId: u.id, authToken: old } })).status, 401);
@@ -93,11 +95,12 @@ for (const store of storesUnderTest) {
       const u = await w.emailUser();
       const auth = await w.loginEmailUser(u);
       await generate(auth, u, { tokenName: 'dup' });
-      const dup = await w.call('POST', '/api/v1/users.generatePersonalAccessToken', { auth, body: { tokenName: 'dup' } });
+      const dup = await generate(auth, u, { tokenName: 'dup' });
       assert.equal(dup.status, 400);
       assert.equal(dup.body.errorType, 'error-token-already-exists');
       for (const path of ['/api/v1/users.regeneratePersonalAccessToken', '/api/v1/users.removePersonalAccessToken']) {
-        const missing = await w.call('POST', path, { auth, body: { tokenName: 'nope' } });
+        const code = await w.codeFrom(u, () => w.call('POST', path, { auth, body: { tokenName: 'nope' } }));
+        const missing = await w.call('POST', path, { auth, body: { tokenName: 'nope' }, headers: emailHeaders(code) });
         assert.equal(missing.status, 400);
         assert.equal(missing.body.errorType, 'error-token-not-found');
       }
@@ -118,7 +121,7 @@ for (const store of storesUnderTest) {
       }
     });
 
-    it('a password change logs out other sessions but keeps personal access tokens', async () => {
+    it('a password change logs out other sessions and revokes personal access tokens, keeping this login', async () => {
       const u = await w.plainUser();
       const auth = await w.login(u);
       const made = await w.call('POST', '/api/v1/users.generatePersonalAccessToken', {
@@ -131,7 +134,8 @@ for (const store of storesUnderTest) {
       });
       assert.equal(changed.status, 200);
       assert.equal((await w.call('GET', '/api/v1/me', { auth: other })).status, 401);
-      assert.equal((await w.call('GET', '/api/v1/me', { auth: { userId: u.id, authToken: made.body.token } })).status, 200);
+      assert.equal((await w.call('GET', '/api/v1/me', { auth: { userId: u.id, authToken: made.body.token } })).status, 401);
+      assert.equal((await w.call('GET', '/api/v1/me', { auth })).status, 200);
     });
   });
 

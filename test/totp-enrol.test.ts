@@ -194,9 +194,14 @@ for (const store of storesUnderTest) {
       const unauthenticated = await rest(t.url, 'POST', '/api/v1/users.totp.enable');
       assert.equal(unauthenticated.status, 401);
       assert.equal((await rest(t.url, 'GET', '/api/info')).status, 200);
-      // Nothing above changed the pending enrolment: the right code still completes it.
+      // The wrong codes spent the failure budget and burnt the pending secret
+      // (TWOFOLD_TOTP_ENROL_MAX_ATTEMPTS); once the window has room, a new enrolment completes.
       assert.deepEqual((await rest(t.url, 'GET', '/api/v1/me', { auth })).body.services.totp, { enabled: false });
-      const done = await validate({ code: good });
+      clock.advance(t.server.app.settings.failureWindow + 1);
+      assert.equal((await validate({ code: totpAt(secret, clock.now()) })).body.errorType, 'invalid-totp', 'the burnt secret');
+      const again = (await rest(t.url, 'POST', '/api/v1/users.totp.enable', { auth })).body.secret as string;
+      clock.advance(30);
+      const done = await validate({ code: totpAt(again, clock.now()) });
       assert.equal(done.status, 200, JSON.stringify(done.body));
     });
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { FakeClock } from '../src/core/clock.ts';
 import { createUser } from '../src/services/accounts.ts';
 import { spawnServer, type ChildServer } from './helpers/child.ts';
@@ -44,8 +45,8 @@ if (!process.env.TEST_DATABASE_URL) {
       // Made an hour ago, so the new-account grace period is over.
       const anHourAgo = new FakeClock(Date.now() - 3_600_000);
       await withDirectApp({ ...shared, dataDir: dirs[0]! }, async (app) => {
-        for (const username of ['ann', 'bob', 'cat', 'dan', 'eve']) {
-          await createUser(app, { username, email: `${username}@example.com`, verified: true, password: { plain: `${username} pw` }, email2fa: username !== 'dan' });
+        for (const username of ['ann', 'bob', 'cat', 'dan', 'eve', 'fin']) {
+          await createUser(app, { username, email: `${username}@example.com`, verified: true, password: { plain: `${username} pw` }, email2fa: !['dan', 'fin'].includes(username) });
         }
       }, anHourAgo);
       const env = (dir: string) => ({
@@ -109,6 +110,25 @@ if (!process.env.TEST_DATABASE_URL) {
       const wrong = live === '000000' ? '111111' : '000000';
       for (let i = 0; i < 10; i++) await login(a.url, 'eve', 'eve pw', wrong);
       assert.equal((await login(b.url, 'eve', 'eve pw', live)).body.error, 'totp-max-attempts', 'B counts the failures made on A');
+    });
+
+    it('300 concurrent wrong codes split across both instances get at most 10 checks', async () => {
+      const session = (await login(a.url, 'fin', 'fin pw')).body.data;
+      const auth = { userId: session.userId, authToken: session.authToken };
+      const results = await Promise.all(Array.from({ length: 300 }, (_, i) => rest(i % 2 ? a.url : b.url, 'POST', '/api/v1/users.updateOwnBasicInfo', {
+        auth, body: { data: { name: `guess ${i}` } }, headers: { 'x-2fa-method': 'password', 'x-2fa-code': sha256(`guess ${i}`) },
+      })));
+      const errors = results.reduce<Record<string, number>>((o, r) => ({ ...o, [r.body.errorType]: (o[r.body.errorType] ?? 0) + 1 }), {});
+      assert.deepEqual(errors, { 'totp-invalid': 10, 'totp-max-attempts': 290 });
+      // Each check that reached argon2 left one audit event, whichever instance made it.
+      const audit = new pg.Client({ connectionString: db.url });
+      await audit.connect();
+      try {
+        const { rows } = await audit.query("SELECT count(*)::int AS n FROM audit_events WHERE user_id = $1 AND event = '2fa-failure'", [session.userId]);
+        assert.equal(rows[0].n, 10);
+      } finally {
+        await audit.end();
+      }
     });
 
     it('a success remembered on one instance is honoured by the other for the same token and client', async () => {

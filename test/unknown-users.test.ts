@@ -37,7 +37,7 @@ function seenDdp(frame: any) {
 describe('anonymous endpoints', () => {
   it('are exactly the ones SECURITY.md lists under "Unknown users" (a new one must be masked and listed)', () => {
     const anonymous = buildRegistry().all().filter((op) => op.auth === 'none' || op.auth === 'optional').map((op) => op.name).sort();
-    assert.deepEqual(anonymous, ['login', 'logout', 'users.2fa.sendEmailCode', 'users.register', 'users.verifyEmail']);
+    assert.deepEqual(anonymous, ['login', 'logout', 'users.2fa.recover', 'users.2fa.sendEmailCode', 'users.register', 'users.verifyEmail']);
     const section = readFileSync(new URL('../SECURITY.md', import.meta.url), 'utf8').split('## Unknown users')[1]!.split('\n## ')[0]!;
     for (const name of anonymous) assert.ok(section.includes(`\`${name}\``), name);
   });
@@ -108,6 +108,19 @@ for (const store of storesUnderTest) {
       const reference = sequences.get('nobody2')!;
       assert.deepEqual(reference[0], { msg: 'result', result: [] });
       assert.equal((reference[1] as any).error.error, 'error-too-many-requests');
+      for (const [name, answers] of sequences) assert.deepEqual(answers, reference, name);
+    });
+
+    it('users.2fa.recover: a known name and an unknown one get the same answers and run out at the same count', async () => {
+      const sequences = new Map<string, unknown[]>();
+      for (const name of ['kim', 'ned@example.com', 'nobody3']) {
+        const from = nextAddress();
+        sequences.set(name, await codeSendSequence(async () =>
+          seen(await rest(t.url, 'POST', '/api/v1/users.2fa.recover', { body: { emailOrUsername: name }, headers: { 'x-forwarded-for': from } }), clock.now())));
+      }
+      const reference = sequences.get('nobody3')!;
+      assert.equal((reference[0] as any).status, 200);
+      assert.equal((reference.at(-1) as any).status, 429);
       for (const [name, answers] of sequences) assert.deepEqual(answers, reference, name);
     });
 

@@ -16,6 +16,8 @@ export const AUDIT_EVENTS = [
   'login-failure',
   'login-blocked',
   '2fa-reset',
+  '2fa-suspended',
+  '2fa-recovered',
   'session-revoked',
 ] as const;
 

@@ -35,6 +35,9 @@ export const errorCatalogue = {
   'error-login-blocked-for-ip': { reason: 'Login has been temporarily blocked For IP', status: 401 },
   'error-login-blocked-for-user': { reason: 'Login has been temporarily blocked For User', status: 401 },
   'error-not-allowed': { reason: 'Not allowed', status: 403 },
+  // Too many wrong codes in a row: no code is checked until a recovery code or an admin lifts it.
+  'error-2fa-suspended': { reason: 'Two-factor authentication is suspended after too many failed attempts; recover it with a code sent to your verified email, or ask an administrator', status: 403 },
+  'error-invalid-recovery-code': { reason: 'Invalid or expired recovery code', status: 400 },
   'error-action-not-allowed': { reason: 'Action not allowed', status: 403 },
   'error-origin-not-allowed': { reason: 'Origin not allowed', status: 403 },
   'error-room-not-found': { reason: 'Room not found', status: 400 },

@@ -58,3 +58,44 @@ export function signUpRefusedMail(to: string, username: string, reason: 'email-i
 </body></html>`;
   return { to, subject: 'Your sign-up', text, html };
 }
+
+export function suspendedMail(to: string, username: string, failures: number): MailMessage {
+  const text = [
+    `Hello ${username},`,
+    '',
+    `Your account's two-factor authentication was suspended after ${failures} wrong codes in a row.`,
+    'Someone may know your password and be guessing your codes. Until it is lifted, no code is accepted,',
+    'so nobody (you included) can sign in or confirm a protected action.',
+    '',
+    'To lift it, ask for a recovery code to be sent to this address (POST /api/v1/users.2fa.recover with',
+    'your username or email, then again with the code), or ask an administrator. Then change your password.',
+  ].join('\n');
+  const html = `<!doctype html><html><body style="font-family:sans-serif">
+<p>Hello ${escapeHtml(username)},</p>
+<p>Your account's two-factor authentication was suspended after ${failures} wrong codes in a row.
+Someone may know your password and be guessing your codes. Until it is lifted, no code is accepted.</p>
+<p>To lift it, ask for a recovery code to be sent to this address (<code>POST /api/v1/users.2fa.recover</code>
+with your username or email, then again with the code), or ask an administrator. Then change your password.</p>
+</body></html>`;
+  return { to, subject: 'Two-factor authentication suspended', text, html };
+}
+
+export function recoveryCodeMail(to: string, username: string, code: string, minutes: number): MailMessage {
+  const shown = formatEmailCode(code);
+  const text = [
+    `Hello ${username},`,
+    '',
+    `Your recovery code is: ${shown}`,
+    '',
+    `It lifts the suspension of your two-factor authentication and expires in ${minutes} minutes.`,
+    'If you did not ask for it, ignore this message and tell an administrator.',
+  ].join('\n');
+  const html = `<!doctype html><html><body style="font-family:sans-serif">
+<p>Hello ${escapeHtml(username)},</p>
+<p>Your recovery code is:</p>
+<p style="font-size:28px;font-weight:bold;letter-spacing:2px">${shown}</p>
+<p>It lifts the suspension of your two-factor authentication and expires in ${minutes} minutes.</p>
+<p>If you did not ask for it, ignore this message and tell an administrator.</p>
+</body></html>`;
+  return { to, subject: 'Recovery code', text, html };
+}

@@ -9,6 +9,7 @@ import { clientOf } from '../services/audit.ts';
 import { takeAccountMail } from '../services/limits.ts';
 import { createUser, sendVerificationMail, verifyEmailToken } from '../services/accounts.ts';
 import { digestPassword } from '../services/passwords.ts';
+import { revokeCredentials } from '../services/sessions.ts';
 import { defineOperation, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -146,7 +147,7 @@ export const updateUserOperation = defineOperation({
       requirePasswordChange: data.requirePasswordChange,
       passwordHash: data.password !== undefined ? await app.passwords.hash(digestPassword(data.password)) : undefined,
     });
-    if (data.password !== undefined || data.active === false) await app.store.tokens.removeLoginTokensOfUser(user.id);
+    if (data.password !== undefined || data.active === false) await revokeCredentials(app, user.id, data.active === false ? undefined : ctx);
     return view(app, await reload(app, user.id));
   },
 });
@@ -206,8 +207,8 @@ async function updateOwnProfile(ctx: OperationContext, { data }: { data: z.infer
     passwordHash: data.newPassword !== undefined ? await app.passwords.hash(digestPassword(data.newPassword)) : undefined,
     requirePasswordChange: data.newPassword !== undefined ? false : undefined,
   });
-  // A new password ends every other session; this one stays.
-  if (data.newPassword !== undefined) await app.store.tokens.removeLoginTokensOfUser(user.id, ctx.token?.tokenHash);
+  // A new password ends every other session and every personal access token; this login stays.
+  if (data.newPassword !== undefined) await revokeCredentials(app, user.id, ctx);
   return view(app, await reload(app, user.id));
 }
 

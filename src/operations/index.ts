@@ -5,6 +5,7 @@ import { callWithTwoFactorOperation } from './call-with-two-factor.ts';
 import { messageOperations } from './messages.ts';
 import { mySecurityOperations } from './my-security.ts';
 import { personalTokenOperations } from './personal-tokens.ts';
+import { recoverSecondFactorOperation } from './recovery.ts';
 import { Registry } from './registry.ts';
 import { loginOperation, logoutOperation, meOperation } from './session.ts';
 import { totpOperations } from './totp.ts';
@@ -16,6 +17,7 @@ export function buildRegistry(): Registry {
   registry.add(loginOperation, logoutOperation, meOperation);
   registry.add(...accountOperations);
   registry.add(...twoFactorEmailOperations);
+  registry.add(recoverSecondFactorOperation);
   registry.add(...personalTokenOperations);
   registry.add(...totpOperations);
   registry.add(...messageOperations);

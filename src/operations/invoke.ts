@@ -78,7 +78,9 @@ export async function invoke<I, O>(op: Operation<I, O>, ctx: OperationContext, r
   if (policy === 'ask' || policy === 'always') {
     if (!ctx.user) throw new TwofoldError('error-invalid-user');
     // Rocket.Chat lets a personal access token created with bypassTwoFactor skip the check.
-    if (!ctx.token?.bypass2fa) {
+    // Not here for the operations that always ask (and callWithTwoFactorRequired, which
+    // makes its target always ask): a stolen token must not change the account's security.
+    if (!ctx.token?.bypass2fa || policy === 'always') {
       await checkSecondFactor(ctx.app.twoFactor, {
         user: ctx.user,
         policy,

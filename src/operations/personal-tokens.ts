@@ -9,7 +9,9 @@ import * as s from './schemas.ts';
 // Personal access tokens (Rocket.Chat's users.*PersonalAccessToken / personalAccessTokens:*):
 // long-lived tokens for scripts that authenticate with X-User-Id/X-Auth-Token like a login.
 // Creating, renewing and removing one asks for a second factor (spec §5); a token created
-// with bypassTwoFactor is then never asked for one (invoke.ts), as in Rocket.Chat.
+// with bypassTwoFactor then skips the operations that merely ask (invoke.ts), as in
+// Rocket.Chat, but never those that always ask. Creating and renewing always ask: a token
+// outlives the session, so a remembered success or the new-account grace is not enough.
 
 /** How much of the token the list shows, so a user can tell tokens apart. */
 const LAST_PART_LENGTH = 6;
@@ -38,10 +40,12 @@ async function issuePersonalToken(app: App, user: User, name: string, bypass2fa:
 
 export const generatePersonalAccessTokenOperation = defineOperation({
   name: 'users.generatePersonalAccessToken',
-  summary: 'Create a named personal access token for the caller; returned once. Asks for a second factor.',
+  summary: 'Create a named personal access token for the caller; returned once. Always asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'ask',
+  twoFactor: 'always',
+  // The password confirms even where the fallback setting is off: never nothing to ask.
+  requireSecondFactor: true,
   // Rocket.Chat validates no schema here and its clients send more (e.g. `loginToken`): extra fields are ignored.
   input: z.object({ tokenName, bypassTwoFactor: s.nullable(z.boolean()) }),
   rest: { method: 'POST', path: '/api/v1/users.generatePersonalAccessToken' },
@@ -55,10 +59,12 @@ export const generatePersonalAccessTokenOperation = defineOperation({
 
 export const regeneratePersonalAccessTokenOperation = defineOperation({
   name: 'users.regeneratePersonalAccessToken',
-  summary: 'Replace a personal access token by a new one with the same name and bypass flag. Asks for a second factor.',
+  summary: 'Replace a personal access token by a new one with the same name and bypass flag. Always asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
-  twoFactor: 'ask',
+  twoFactor: 'always',
+  // The password confirms even where the fallback setting is off: never nothing to ask.
+  requireSecondFactor: true,
   input: z.object({ tokenName }),
   rest: { method: 'POST', path: '/api/v1/users.regeneratePersonalAccessToken' },
   ddp: { name: 'personalAccessTokens:regenerateToken', reply: (r: { token: string }) => r.token },

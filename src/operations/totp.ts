@@ -4,9 +4,11 @@ import type { App } from '../app.ts';
 import { verifiedEmails, type User } from '../core/accounts.ts';
 import { isTwofoldError, restErrorBody, TwofoldError } from '../core/errors.ts';
 import { hashBackupCode, newBackupCodes } from '../core/twofactor/backup-codes.ts';
-import { checkAuthenticatorCode, MAX_CODE_LENGTH } from '../core/twofactor/engine.ts';
+import { checkAuthenticatorCode, guardedCheck, MAX_CODE_LENGTH } from '../core/twofactor/engine.ts';
+import { forClient } from '../core/twofactor/events.ts';
 import { matchTotpStep, newTotpSecret, otpauthUrl } from '../core/twofactor/totp.ts';
 import { clientOf, recordAudit } from '../services/audit.ts';
+import { revokeCredentials } from '../services/sessions.ts';
 import { defineOperation, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -104,17 +106,30 @@ export const validateTotpOperation = defineOperation({
     const user = ctx.user!;
     const pending = user.totpPendingSecret;
     if (user.totpEnabled || pending === null) throw invalidTotp();
-    const step = matchTotpStep(app.keys.decrypt(pending), code, app.clock.now(), app.settings.totpMaxDelta);
-    if (step === null) throw invalidTotp();
-    // The enrolment code is a TOTP code like any other: its step is accepted once (spec §3.6).
-    if (!await app.store.twoFactor.acceptTotpStep(user.id, step)) {
-      await recordAudit(ctx, { event: 'totp-replay', userId: user.id, method: 'totp', details: { step, enrolment: true } });
-      throw invalidTotp();
+    // An enrolment code is guessed like any other: it spends the same failure budget (and
+    // counts towards a suspension), and too many wrong ones burn the pending secret.
+    let wrong = false;
+    try {
+      await guardedCheck(forClient(app.twoFactor, clientOf(ctx)), user, 'totp', [], { enrolment: true }, async () => {
+        const step = matchTotpStep(app.keys.decrypt(pending), code, app.clock.now(), app.settings.totpMaxDelta);
+        // The enrolment code is a TOTP code like any other: its step is accepted once (spec §3.6).
+        const accepted = step !== null && await app.store.twoFactor.acceptTotpStep(user.id, step);
+        if (step !== null && !accepted) await recordAudit(ctx, { event: 'totp-replay', userId: user.id, method: 'totp', details: { step, enrolment: true } });
+        wrong = !accepted;
+        return accepted;
+      });
+    } catch (e) {
+      if (wrong && await app.store.twoFactor.enrolmentFailed(user.id, pending, app.settings.totpEnrolMaxAttempts)) {
+        await recordAudit(ctx, { event: 'lockout', userId: user.id, method: 'totp', details: { reason: 'enrolment-attempts', enrolment: true } });
+      }
+      // Rocket.Chat answers a wrong enrolment code with invalid-totp; limits keep their own errors.
+      if (isTwofoldError(e) && e.code === 'totp-invalid') throw invalidTotp();
+      throw e;
     }
     const { codes, hashes } = freshCodes(app, user);
     if (!await app.store.twoFactor.activateTotp(user.id, pending, hashes)) throw invalidTotp();
-    // Whoever else holds a session got it without this factor: they log in again.
-    await app.store.tokens.removeLoginTokensOfUser(user.id, ctx.token?.tokenHash);
+    // Whoever else holds a session or a token got it without this factor: they log in again.
+    await revokeCredentials(app, user.id, ctx);
     await recordAudit(ctx, { event: 'method-enabled', userId: user.id, method: 'totp' });
     return { codes };
   },
@@ -136,6 +151,7 @@ export const disableTotpOperation = defineOperation({
     const refusal = await refusalOf(ctx, code);
     if (refusal) return refusal;
     await app.store.twoFactor.turnOffTotp(user.id);
+    await revokeCredentials(app, user.id, ctx);
     await recordAudit(ctx, { event: 'method-disabled', userId: user.id, method: 'totp' });
     return { disabled: true };
   },
@@ -196,10 +212,14 @@ export const resetTotpOperation = defineOperation({
     }
     const target = userId !== undefined ? await app.store.users.byId(userId) : await app.store.users.byUsername(username!);
     if (!target) throw new TwofoldError('error-invalid-user-id');
-    // The sessions of someone whose factor was reset were vouched for by that factor.
+    // The sessions and tokens of someone whose factor was reset were vouched for by that factor.
     if (await app.store.twoFactor.turnOffTotp(target.id)) {
-      await app.store.tokens.removeLoginTokensOfUser(target.id);
       await recordAudit(ctx, { event: 'method-disabled', userId: target.id, method: 'totp', details: { resetBy: ctx.user!.id } });
+    }
+    await revokeCredentials(app, target.id, target.id === ctx.user!.id ? ctx : undefined);
+    // The reset is also how an admin lifts a suspension (too many wrong codes in a row).
+    if (await app.store.twoFactor.liftSuspension(target.id)) {
+      await recordAudit(ctx, { event: '2fa-recovered', userId: target.id, details: { by: 'admin', resetBy: ctx.user!.id } });
     }
     return true;
   },

@@ -5,6 +5,7 @@ import { isEmailEnabled, sendNewEmailCode } from '../core/twofactor/email-codes.
 import { forClient } from '../core/twofactor/events.ts';
 import { clientOf, recordAudit } from '../services/audit.ts';
 import { takeMaskedCodeSend } from '../services/limits.ts';
+import { revokeCredentials } from '../services/sessions.ts';
 import { defineOperation } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -67,6 +68,7 @@ export const enableEmailOperation = defineOperation({
   async handler(ctx): Promise<true> {
     const user = ctx.user!;
     await ctx.app.store.users.update(user.id, { email2faEnabled: true });
+    await revokeCredentials(ctx.app, user.id, ctx);
     await recordAudit(ctx, { event: 'method-enabled', userId: user.id, method: 'email' });
     return true;
   },
@@ -88,6 +90,7 @@ export const disableEmailOperation = defineOperation({
   async handler(ctx): Promise<true> {
     await ctx.app.store.users.update(ctx.user!.id, { email2faEnabled: false });
     await ctx.app.store.twoFactor.dropEmailCodes(ctx.user!.id);
+    await revokeCredentials(ctx.app, ctx.user!.id, ctx);
     await recordAudit(ctx, { event: 'method-disabled', userId: ctx.user!.id, method: 'email' });
     return true;
   },

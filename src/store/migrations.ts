@@ -138,7 +138,23 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_events_at').on('audit_events').column('at').execute();
     },
   },
-  '0005_login_token_activity': {
+  '0005_second_factor_state': {
+    async up(db: Kysely<any>) {
+      // One row per user who ever failed a check: the lock a check is reserved under, the
+      // consecutive failures (reset only by a success), the suspension they lead to, the
+      // wrong enrolment codes of the pending secret and a self-service recovery code.
+      await db.schema.createTable('twofa_user_state')
+        .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+        .addColumn('failures_in_row', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('suspended_at', 'bigint')
+        .addColumn('enrol_failures', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('recovery_hash', 'text')
+        .addColumn('recovery_expires_at', 'bigint')
+        .addColumn('recovery_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
+  '0006_login_token_activity': {
     async up(db: Kysely<any>) {
       // What a user needs to recognise a session in their list (issue 14 §5): where and with
       // what it signed in, and roughly when it was last used (updated at most once a minute).

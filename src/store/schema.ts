@@ -71,6 +71,16 @@ export interface TwofaFailuresTable {
   at: number;
 }
 
+export interface TwofaUserStateTable {
+  user_id: string;
+  failures_in_row: number; // failed checks since the last success (reserved ones included)
+  suspended_at: number | null; // set when failures_in_row reached the limit; cleared by recovery
+  enrol_failures: number; // wrong codes for the current pending TOTP secret
+  recovery_hash: string | null; // keyed hash of the mailed recovery code
+  recovery_expires_at: number | null;
+  recovery_attempts: number;
+}
+
 export interface RoomsTable {
   id: string;
   name: string;
@@ -126,6 +136,7 @@ export interface Database {
   email_codes: EmailCodesTable;
   backup_codes: BackupCodesTable;
   twofa_failures: TwofaFailuresTable;
+  twofa_user_state: TwofaUserStateTable;
   rooms: RoomsTable;
   room_members: RoomMembersTable;
   messages: MessagesTable;

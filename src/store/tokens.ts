@@ -60,6 +60,18 @@ export class TokenStore {
     return Number(r.numDeletedRows);
   }
 
+  /**
+   * Revokes every token of a user — logins and personal access tokens alike — except the
+   * login token given (the session of a user who made the change themself). A personal
+   * access token is never kept, even when it is the credential the change was made with.
+   */
+  async revokeAllOfUser(userId: string, keepLoginTokenHash?: string): Promise<number> {
+    let q = this.db.deleteFrom('login_tokens').where('user_id', '=', userId);
+    if (keepLoginTokenHash) q = q.where((eb) => eb.or([eb('token_hash', '!=', keepLoginTokenHash), eb('kind', '!=', 'login')]));
+    const r = await q.executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async personalTokens(userId: string): Promise<LoginToken[]> {
     const rows = await this.db.selectFrom('login_tokens').selectAll()
       .where('user_id', '=', userId).where('kind', '=', 'pat').orderBy('created_at').execute();

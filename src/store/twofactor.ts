@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { LiveEmailCode, MethodName, TwoFactorStore } from '../core/twofactor/types.ts';
+import type { Kysely, Transaction } from 'kysely';
+import type { LiveEmailCode, MethodName, Reservation, ReservationLimits, TwoFactorStore } from '../core/twofactor/types.ts';
 import type { Database } from './schema.ts';
 import type { TokenStore } from './tokens.ts';
 import type { UserStore } from './users.ts';
@@ -55,6 +55,111 @@ export class SqlTwoFactorStore implements TwoFactorStore {
     return Number((await q.executeTakeFirstOrThrow()).n);
   }
 
+  /**
+   * Locks the user's state row, creating it if new, and returns it. The upsert is a write:
+   * on PostgreSQL it takes the row lock, so a second transaction waits here until the first
+   * commits and then reads what it wrote; on SQLite it takes the database's write lock
+   * before anything is read, so the read is never of a stale snapshot.
+   */
+  private async lockState(tx: Transaction<Database>, userId: string) {
+    await tx.insertInto('twofa_user_state').values({ user_id: userId, failures_in_row: 0, enrol_failures: 0, recovery_attempts: 0 })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ failures_in_row: (eb) => eb.ref('twofa_user_state.failures_in_row') }))
+      .execute();
+    return tx.selectFrom('twofa_user_state').selectAll().where('user_id', '=', userId).executeTakeFirstOrThrow();
+  }
+
+  async reserveCheck(userId: string, kind: MethodName, at: number, id: string, limits: ReservationLimits): Promise<Reservation> {
+    return this.db.transaction().execute(async (tx) => {
+      const state = await this.lockState(tx, userId);
+      if (state.suspended_at !== null) return 'suspended';
+      // The last checks before a suspension are in flight: wait for their outcome.
+      if (Number(state.failures_in_row) >= limits.maxConsecutive) return 'window-full';
+      const n = await tx.selectFrom('twofa_failures').select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('user_id', '=', userId).where('at', '>=', limits.since).executeTakeFirstOrThrow();
+      if (Number(n.n) >= limits.limit) return 'window-full';
+      await tx.insertInto('twofa_failures').values({ id, user_id: userId, kind, at }).execute();
+      await tx.updateTable('twofa_user_state').set((eb) => ({ failures_in_row: eb('failures_in_row', '+', 1) }))
+        .where('user_id', '=', userId).execute();
+      return 'reserved';
+    });
+  }
+
+  async checkPassed(userId: string, id: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('twofa_failures').where('id', '=', id).execute();
+      await tx.updateTable('twofa_user_state').set({ failures_in_row: 0 }).where('user_id', '=', userId).execute();
+    });
+  }
+
+  async checkFailed(userId: string, at: number, maxConsecutive: number): Promise<boolean> {
+    const r = await this.db.updateTable('twofa_user_state').set({ suspended_at: at })
+      .where('user_id', '=', userId).where('suspended_at', 'is', null).where('failures_in_row', '>=', maxConsecutive)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async isSuspended(userId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('twofa_user_state').select('suspended_at').where('user_id', '=', userId).executeTakeFirst();
+    return row !== undefined && row.suspended_at !== null;
+  }
+
+  /** Ends a suspension (admin reset or recovery code); true when there was one. */
+  async liftSuspension(userId: string): Promise<boolean> {
+    const r = await this.db.updateTable('twofa_user_state')
+      .set({ suspended_at: null, failures_in_row: 0, recovery_hash: null, recovery_expires_at: null, recovery_attempts: 0 })
+      .where('user_id', '=', userId).where('suspended_at', 'is not', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Stores the hash of a new recovery code (replacing any), only while the user is suspended. */
+  async setRecoveryCode(userId: string, codeHash: string, expiresAt: number): Promise<boolean> {
+    const r = await this.db.updateTable('twofa_user_state').set({ recovery_hash: codeHash, recovery_expires_at: expiresAt, recovery_attempts: 0 })
+      .where('user_id', '=', userId).where('suspended_at', 'is not', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /**
+   * One try of a recovery code, counted before it is compared (under the row lock): at most
+   * `maxAttempts` comparisons per code, then it is burnt. A match lifts the suspension.
+   */
+  async tryRecoveryCode(userId: string, matches: (codeHash: string) => boolean, now: number, maxAttempts: number): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const state = await this.lockState(tx, userId);
+      if (state.suspended_at === null || state.recovery_hash === null || Number(state.recovery_expires_at) <= now
+        || Number(state.recovery_attempts) >= maxAttempts) return false;
+      if (matches(state.recovery_hash)) {
+        await tx.updateTable('twofa_user_state')
+          .set({ suspended_at: null, failures_in_row: 0, recovery_hash: null, recovery_expires_at: null, recovery_attempts: 0 })
+          .where('user_id', '=', userId).execute();
+        return true;
+      }
+      const attempts = Number(state.recovery_attempts) + 1;
+      await tx.updateTable('twofa_user_state')
+        .set(attempts >= maxAttempts ? { recovery_hash: null, recovery_expires_at: null, recovery_attempts: 0 } : { recovery_attempts: attempts })
+        .where('user_id', '=', userId).execute();
+      return false;
+    });
+  }
+
+  /**
+   * Counts a wrong enrolment code against the pending secret it was checked with; the
+   * `maxAttempts`-th burns that secret (a new `users.totp.enable` is needed). True when burnt.
+   */
+  async enrolmentFailed(userId: string, sealedPending: string, maxAttempts: number): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const state = await this.lockState(tx, userId);
+      const failures = Number(state.enrol_failures) + 1;
+      if (failures < maxAttempts) {
+        await tx.updateTable('twofa_user_state').set({ enrol_failures: failures }).where('user_id', '=', userId).execute();
+        return false;
+      }
+      await tx.updateTable('twofa_user_state').set({ enrol_failures: 0 }).where('user_id', '=', userId).execute();
+      const r = await tx.updateTable('users').set({ totp_pending_secret: null })
+        .where('id', '=', userId).where('totp_pending_secret', '=', sealedPending).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    });
+  }
+
   acceptTotpStep(userId: string, step: number): Promise<boolean> {
     return this.users.acceptTotpStep(userId, step);
   }
@@ -76,9 +181,14 @@ export class SqlTwoFactorStore implements TwoFactorStore {
    * guarded codes of a secret that is gone, and would refuse the new one's first code.
    */
   async startTotpEnrolment(userId: string, sealedSecret: string): Promise<boolean> {
-    const r = await this.db.updateTable('users').set({ totp_pending_secret: sealedSecret, totp_last_step: null })
-      .where('id', '=', userId).where('totp_enabled', '=', 0).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    return this.db.transaction().execute(async (tx) => {
+      // A new secret starts with a full allowance of enrolment tries. The state row is
+      // locked before the user row, in the order enrolmentFailed takes them: no deadlock.
+      await tx.updateTable('twofa_user_state').set({ enrol_failures: 0 }).where('user_id', '=', userId).execute();
+      const r = await tx.updateTable('users').set({ totp_pending_secret: sealedSecret, totp_last_step: null })
+        .where('id', '=', userId).where('totp_enabled', '=', 0).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    });
   }
 
   /**

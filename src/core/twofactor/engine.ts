@@ -2,7 +2,8 @@
 // which method applies, whether a code is needed, whether the given code is good.
 // No I/O of its own: storage, clock, randomness and mail come in through `deps`.
 
-import type { User } from '../accounts.ts';
+import { verifiedEmails, type User } from '../accounts.ts';
+import type { AuditDetails } from '../audit.ts';
 import { TwofoldError } from '../errors.ts';
 import { newId } from '../random.ts';
 import { constantTimeEqual } from '../secrets.ts';
@@ -88,7 +89,11 @@ export async function checkSecondFactor(deps: TwoFactorDeps, req: CheckRequest):
   if (method === 'password' && req.policy === 'ask' && user.createdAt + s.rememberFor * 1000 > now) return { passed: 'grace' };
 
   const code = req.code ?? '';
-  if (code === '') throw new TwofoldError('totp-required', await challengeDetails(deps, user, method, available, true));
+  if (code === '') {
+    // A suspended user is not sent codes they could not use.
+    if (await deps.store.isSuspended(user.id)) throw suspendedError();
+    throw new TwofoldError('totp-required', await challengeDetails(deps, user, method, available, true));
+  }
 
   await verifyWithinLimits(deps, user, method, available, code);
 
@@ -109,20 +114,53 @@ export function rememberedAfterLogin(outcome: CheckOutcome, s: TwoFactorSettings
 
 /** The failure budget, the check itself (replay-proof) and the failure count: shared by every kind of check. */
 async function verifyWithinLimits(deps: TwoFactorDeps, user: User, method: MethodName, available: string[], code: string): Promise<void> {
+  await guardedCheck(deps, user, method, available, codeKind(method, code),
+    async () => code.length <= MAX_CODE_LENGTH && verifyCode(deps, user, method, code));
+}
+
+export const suspendedError = () => new TwofoldError('error-2fa-suspended', { recover: '/api/v1/users.2fa.recover' });
+
+/**
+ * Runs one code check inside the failure budget. The attempt is counted *before* the
+ * verifier runs (in one transaction under the user's lock, see the store), so however many
+ * requests arrive at once, at most the budget of them reach the verifier; a success gives
+ * its count back and ends the run of consecutive failures. The consecutive failure that
+ * reaches `maxConsecutiveFailures` suspends the second factor: no more checks at all until
+ * the user recovers (an emailed recovery code) or an admin resets it.
+ */
+export async function guardedCheck(
+  deps: TwoFactorDeps, user: User, method: MethodName, available: string[],
+  details: AuditDetails | undefined, verify: () => Promise<boolean>,
+): Promise<void> {
   const s = deps.settings;
   const now = deps.clock.now();
-  if (await deps.store.countFailures(user.id, now - s.failureWindow * 1000) >= s.failureLimit) {
+  const id = newId(deps.random);
+  const reservation = await deps.store.reserveCheck(user.id, method, now, id,
+    { since: now - s.failureWindow * 1000, limit: s.failureLimit, maxConsecutive: s.maxConsecutiveFailures });
+  if (reservation === 'suspended') throw suspendedError();
+  if (reservation === 'window-full') {
     await emitEvent(deps, { event: 'lockout', userId: user.id, method, details: { reason: 'failure-window' } });
     throw new TwofoldError('totp-max-attempts', await challengeDetails(deps, user, method, available, false));
   }
-  const ok = code.length <= MAX_CODE_LENGTH && await verifyCode(deps, user, method, code);
-  if (!ok) {
-    await deps.store.recordFailure(user.id, method, now, newId(deps.random));
-    await emitEvent(deps, { event: '2fa-failure', userId: user.id, method, details: codeKind(method, code) });
-    if (method === 'email') await enforceEmailAttemptLimit(deps, user, method, available);
-    throw new TwofoldError('totp-invalid', await challengeDetails(deps, user, method, available, false));
+  // A verifier that throws leaves the reservation counted: a failure is the safe reading.
+  if (await verify()) {
+    await deps.store.checkPassed(user.id, id);
+    await emitEvent(deps, { event: '2fa-success', userId: user.id, method, details });
+    return;
   }
-  await emitEvent(deps, { event: '2fa-success', userId: user.id, method, details: codeKind(method, code) });
+  await emitEvent(deps, { event: '2fa-failure', userId: user.id, method, details });
+  if (await deps.store.checkFailed(user.id, now, s.maxConsecutiveFailures)) {
+    await suspend(deps, user, method);
+    throw suspendedError();
+  }
+  if (method === 'email') await enforceEmailAttemptLimit(deps, user, method, available);
+  throw new TwofoldError('totp-invalid', await challengeDetails(deps, user, method, available, false));
+}
+
+async function suspend(deps: TwoFactorDeps, user: User, method: MethodName): Promise<void> {
+  const addresses = verifiedEmails(user);
+  await emitEvent(deps, { event: '2fa-suspended', userId: user.id, method, details: { consecutiveFailures: deps.settings.maxConsecutiveFailures, mailed: addresses.length } });
+  if (addresses.length) await deps.sendSuspendedMail?.(user, addresses);
 }
 
 /** For the audit trail: which kind of code it was, never the code. */

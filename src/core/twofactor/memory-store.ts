@@ -1,4 +1,4 @@
-import type { CallerToken, LiveEmailCode, MethodName, TwoFactorStore } from './types.ts';
+import type { CallerToken, LiveEmailCode, MethodName, Reservation, ReservationLimits, TwoFactorStore } from './types.ts';
 
 /**
  * The engine's storage held in memory, with the same contract as the SQL store: for the
@@ -10,6 +10,8 @@ export class MemoryTwoFactorStore implements TwoFactorStore {
   readonly backupCodes = new Map<string, Set<string>>();
   readonly lastTotpStep = new Map<string, number>();
   readonly remembered = new Map<string, { until: number; fingerprint: string }>();
+  readonly inRow = new Map<string, number>();
+  readonly suspended = new Map<string, number>();
 
   async liveEmailCodes(userId: string, now: number): Promise<LiveEmailCode[]> {
     return (this.emailCodes.get(userId) ?? []).filter((c) => c.expiresAt > now).map((c) => ({ ...c }));
@@ -39,6 +41,33 @@ export class MemoryTwoFactorStore implements TwoFactorStore {
 
   async countFailures(userId: string, since: number, kind?: MethodName): Promise<number> {
     return this.failures.filter((f) => f.userId === userId && f.at >= since && (kind === undefined || f.kind === kind)).length;
+  }
+
+  // One event loop turn from read to write: nothing can interleave, like the SQL store's lock.
+  async reserveCheck(userId: string, kind: MethodName, at: number, id: string, limits: ReservationLimits): Promise<Reservation> {
+    if (this.suspended.has(userId)) return 'suspended';
+    const inRow = this.inRow.get(userId) ?? 0;
+    if (inRow >= limits.maxConsecutive) return 'window-full';
+    if (this.failures.filter((f) => f.userId === userId && f.at >= limits.since).length >= limits.limit) return 'window-full';
+    this.failures.push({ userId, kind, at, id });
+    this.inRow.set(userId, inRow + 1);
+    return 'reserved';
+  }
+
+  async checkPassed(userId: string, id: string): Promise<void> {
+    const i = this.failures.findIndex((f) => f.id === id);
+    if (i >= 0) this.failures.splice(i, 1);
+    this.inRow.set(userId, 0);
+  }
+
+  async checkFailed(userId: string, at: number, maxConsecutive: number): Promise<boolean> {
+    if (this.suspended.has(userId) || (this.inRow.get(userId) ?? 0) < maxConsecutive) return false;
+    this.suspended.set(userId, at);
+    return true;
+  }
+
+  async isSuspended(userId: string): Promise<boolean> {
+    return this.suspended.has(userId);
   }
 
   async acceptTotpStep(userId: string, step: number): Promise<boolean> {

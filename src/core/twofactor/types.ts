@@ -17,6 +17,18 @@ export interface LiveEmailCode {
   expiresAt: number;
 }
 
+/** The outcome of reserving a check: it may go ahead, or the window or the suspension refuses it. */
+export type Reservation = 'reserved' | 'window-full' | 'suspended';
+
+export interface ReservationLimits {
+  /** Failures at or after this instant count in the window. */
+  since: number;
+  /** Failures allowed in the window (`TWOFOLD_2FA_FAILURE_LIMIT`). */
+  limit: number;
+  /** Consecutive failures before the second factor is suspended. */
+  maxConsecutive: number;
+}
+
 /** What the engine needs from storage; the SQL adapters implement it. */
 export interface TwoFactorStore {
   liveEmailCodes(userId: string, now: number): Promise<LiveEmailCode[]>; // oldest first
@@ -27,6 +39,17 @@ export interface TwoFactorStore {
   dropEmailCodes(userId: string): Promise<void>;
   recordFailure(userId: string, kind: MethodName, at: number, id: string): Promise<void>;
   countFailures(userId: string, since: number, kind?: MethodName): Promise<number>;
+  /**
+   * Counts one failed check *before* the code is looked at, in one transaction under the
+   * user's lock: refused (nothing counted) when the user is suspended or the window is full;
+   * else a failure row with `id` and one more consecutive failure are written.
+   */
+  reserveCheck(userId: string, kind: MethodName, at: number, id: string, limits: ReservationLimits): Promise<Reservation>;
+  /** The reserved check passed: its failure row is given back and the consecutive count starts again. */
+  checkPassed(userId: string, id: string): Promise<void>;
+  /** The reserved check failed: true for the one call whose failure suspended the user. */
+  checkFailed(userId: string, at: number, maxConsecutive: number): Promise<boolean>;
+  isSuspended(userId: string): Promise<boolean>;
   acceptTotpStep(userId: string, step: number): Promise<boolean>;
   consumeBackupCode(userId: string, codeHash: string): Promise<boolean>;
   remember(tokenHash: string, until: number, fingerprint: string): Promise<void>;
@@ -44,6 +67,7 @@ export interface TwoFactorSettings {
   emailCodeMaxAttempts: number;
   failureLimit: number;
   failureWindow: number;
+  maxConsecutiveFailures: number;
   totpMaxDelta: number;
 }
 
@@ -55,6 +79,8 @@ export interface TwoFactorDeps {
   settings: TwoFactorSettings;
   /** Delivers an email code to the given addresses (the mail adapter). */
   sendCodeMail(user: User, addresses: string[], code: string, expiresAt: number): Promise<void>;
+  /** Tells the user their second factor is suspended and how to recover; absent only in unit tests. */
+  sendSuspendedMail?(user: User, addresses: string[]): Promise<void>;
   /** Checks a SHA-256 digest against the stored slow hash, off the event loop. */
   verifyPassword(passwordHash: string, digest: string): Promise<boolean>;
   /** Shared send limits (spec §3.6), kept in the database; absent only in unit tests. */
