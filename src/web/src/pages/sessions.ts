@@ -45,24 +45,29 @@ function describeAgent(agent: string | null): string {
   return agent.length > 60 ? `${agent.slice(0, 57)}…` : agent;
 }
 
-const methodNames: Record<string, string> = { email: 'email code', totp: 'authenticator app', password: 'password' };
+// How each method reads in a sentence about the user's own activity.
+const usedWith: Record<string, string> = { email: 'an email code', totp: 'the authenticator app', password: 'the password' };
+const wrong: Record<string, string> = { email: 'A wrong email code', totp: 'A wrong authenticator code', password: 'A wrong password' };
+const methodTitle: Record<string, string> = { email: 'Codes by email', totp: 'Authenticator app' };
 
 function describeEvent(e: SecurityEvent): string {
-  const method = e.method ? methodNames[e.method] ?? e.method : null;
+  const m = e.method ?? '';
   switch (e.event) {
-    case 'login-success': return method ? `Signed in with a ${method}` : 'Signed in';
-    case 'login-failure': return 'Sign-in failed: wrong password';
+    case 'login-success': return usedWith[m] ? `Signed in with ${usedWith[m]}` : 'Signed in';
+    case 'login-failure': return 'Sign-in failed';
     case 'login-blocked': return 'Sign-in blocked after too many failures';
     case 'code-sent': return 'A code was sent by email';
-    case '2fa-success': return e.details.backupCode ? 'A backup code was used' : `Confirmed with a ${method ?? 'second factor'}`;
-    case '2fa-failure': return `A wrong ${method ?? 'code'} was entered`;
+    case '2fa-success': return e.details.backupCode ? 'A backup code was used' : `Confirmed with ${usedWith[m] ?? 'a second factor'}`;
+    case '2fa-failure': return `${wrong[m] ?? 'A wrong code'} was entered`;
     case 'lockout': return 'Too many wrong codes: checks paused';
     case 'totp-replay': return 'An authenticator code was used twice';
     case 'rate-limited': return 'Too many requests';
-    case 'method-enabled': return `${method ? `${method[0]!.toUpperCase()}${method.slice(1)}` : 'A second factor'} turned on`;
-    case 'method-disabled': return `${method ? `${method[0]!.toUpperCase()}${method.slice(1)}` : 'A second factor'} turned off`;
+    case 'method-enabled': return `${methodTitle[m] ?? 'A second factor'} turned on`;
+    case 'method-disabled': return `${methodTitle[m] ?? 'A second factor'} turned off`;
     case 'backup-codes-regenerated': return 'New backup codes made';
     case '2fa-reset': return 'Second factors reset by an administrator';
+    case '2fa-suspended': return 'Second-factor checks suspended after too many wrong codes';
+    case '2fa-recovered': return 'Second-factor checks restored';
     case 'session-revoked': return e.details.others ? 'Signed out everywhere else' : 'A session was signed out';
     default: return e.event;
   }
