@@ -26,6 +26,7 @@ const words: Record<string, string> = {
   'invalid-params': 'Something you typed is not in the expected form.',
   'error-server-shutting-down': 'The server is restarting. Try again in a moment.',
   'network': 'Cannot reach the server. Check your connection and try again.',
+  'error-2fa-enrolment-required': 'Set up a second factor first: your account needs one before anything else.',
 };
 
 export function waitText(seconds: number): string {
