@@ -12,7 +12,12 @@ describe('web pages in Chromium (sqlite)', { skip: skipWithoutChromium }, () => 
   // The production wait between two email codes (test servers relax it): the pages show it.
   const w = browserWorld({ sendCodeUserInterval: 60 });
   const { clock, shot, heading, alert, status, fillCredentials } = w;
-  const focusedField = () => w.page.evaluate(() => {
+  // The pages move focus on the next animation frame: wait for it (briefly) before reading it.
+  const focusedField = async () => {
+    await w.page.waitForFunction(() => document.activeElement?.tagName === 'INPUT', undefined, { timeout: 2000 }).catch(() => undefined);
+    return readFocusedField();
+  };
+  const readFocusedField = () => w.page.evaluate(() => {
     const el = document.activeElement as HTMLInputElement | null;
     return el?.tagName === 'INPUT' ? { label: el.labels?.[0]?.textContent ?? '', autocomplete: el.autocomplete } : null;
   });

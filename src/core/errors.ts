@@ -53,6 +53,8 @@ export const errorCatalogue = {
   'error-too-many-requests': { reason: 'Too many requests', status: 429 },
   'error-server-shutting-down': { reason: 'Server is shutting down', status: 503 },
   'error-internal': { reason: 'Internal server error', status: 500 },
+  // TWOFOLD_REQUIRE_2FA_FOR_ROLES: the caller's role must have a second factor and has none yet.
+  'error-2fa-enrolment-required': { reason: 'Set up a second factor before doing anything else', status: 403 },
 } as const satisfies Record<string, { reason: string; status: number }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -241,6 +241,7 @@ export const updateOwnBasicInfoOperation = defineOperation({
 
 export const sendConfirmationEmailOperation = defineOperation({
   name: 'users.sendConfirmationEmail',
+  allowedBeforeEnrolment: true,
   summary: 'Mail a new verification link for one of the caller\'s addresses.',
   auth: 'user',
   twoFactor: 'none',
@@ -261,6 +262,7 @@ export const sendConfirmationEmailOperation = defineOperation({
 
 export const verifyEmailOperation = defineOperation({
   name: 'users.verifyEmail',
+  allowedBeforeEnrolment: true,
   summary: 'Mark an address verified with the token from the verification mail.',
   auth: 'none',
   twoFactor: 'none',

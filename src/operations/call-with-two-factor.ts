@@ -24,6 +24,7 @@ export function ddpInput(op: Operation, params: unknown[]): unknown {
 export function callWithTwoFactorOperation(registry: Registry) {
   return defineOperation({
     name: 'callWithTwoFactorRequired',
+    allowedBeforeEnrolment: true, // the wrapped call is checked on its own
     summary: 'DDP: run a method after checking a second-factor code for it.',
     auth: 'user',
     authError: 'error-invalid-user',

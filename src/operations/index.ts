@@ -3,6 +3,7 @@ import { resetSecondFactorsOperation } from './admin-reset.ts';
 import { audit2faOperation } from './audit.ts';
 import { callWithTwoFactorOperation } from './call-with-two-factor.ts';
 import { messageOperations } from './messages.ts';
+import { mySecurityOperations } from './my-security.ts';
 import { personalTokenOperations } from './personal-tokens.ts';
 import { recoverSecondFactorOperation } from './recovery.ts';
 import { Registry } from './registry.ts';
@@ -22,6 +23,7 @@ export function buildRegistry(): Registry {
   registry.add(...messageOperations);
   registry.add(audit2faOperation);
   registry.add(resetSecondFactorsOperation);
+  registry.add(...mySecurityOperations);
   registry.add(callWithTwoFactorOperation(registry));
   return registry;
 }

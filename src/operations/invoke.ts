@@ -3,6 +3,7 @@ import { isAdmin } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { sha256Hex } from '../core/secrets.ts';
 import { checkSecondFactor, selectMethod } from '../core/twofactor/engine.ts';
+import { mustEnrolFirst, noteSessionUse } from './my-security.ts';
 import type { Operation, OperationContext, OperationSecondFactor, Transport } from './registry.ts';
 
 /** Same token from another browser or address must not inherit a remembered success. */
@@ -66,6 +67,8 @@ export async function invoke<I, O>(op: Operation<I, O>, ctx: OperationContext, r
     throw new TwofoldError(op.authError ?? 'not-authorized').withStatus(401);
   }
   if (op.auth === 'admin' && !isAdmin(ctx.user!)) throw op.permissionError?.(ctx.transport) ?? new TwofoldError('error-not-allowed');
+  noteSessionUse(ctx);
+  if (ctx.user && !op.allowedBeforeEnrolment && mustEnrolFirst(ctx.user, ctx.app.settings)) throw new TwofoldError('error-2fa-enrolment-required');
   const input = parseInput(op, raw, ctx.transport);
   await op.precondition?.(ctx, input);
   ctx = withSecondFactorFromInput(op, ctx, input);

@@ -82,6 +82,11 @@ export interface Operation<I = any, O = any> {
    * answered this way, and only when it is the method that applies to the caller.
    */
   secondFactorFromInput?: (input: I) => { code: string; method: 'password' } | undefined;
+  /**
+   * Callable by a user whose role must enrol in a second factor and has none yet
+   * (`TWOFOLD_REQUIRE_2FA_FOR_ROLES`): what it takes to see the account and enrol.
+   */
+  allowedBeforeEnrolment?: boolean;
   /** The refusal of a logged-in caller who is not an admin (default `error-not-allowed`). */
   permissionError?: (transport: Transport) => TwofoldError;
   rest?: RestBinding<O>;

@@ -8,6 +8,7 @@ import { clientOf, recordAudit } from '../services/audit.ts';
 import { beginLoginAttempt, loginKeyOf } from '../services/limits.ts';
 import { digestPassword } from '../services/passwords.ts';
 import { clientFingerprint } from './invoke.ts';
+import { recordLoginOrigin } from './my-security.ts';
 import { defineOperation, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -102,6 +103,7 @@ async function login(ctx: OperationContext, input: LoginInput): Promise<LoginRes
   await recordAudit(ctx, { event: 'login-success', userId: user.id, method: outcome.passed === 'verified' ? outcome.method : undefined });
   const until = rememberedAfterLogin(outcome, app.settings, app.clock.now());
   const issued = await issueLoginToken(app, user, until === null ? undefined : { until, fingerprint: clientFingerprint(ctx) });
+  await recordLoginOrigin(ctx, issued.tokenHash);
   ctx.session.loggedIn(user, issued.tokenHash);
   return { user, me: publicUser(user, app.settings), token: issued.token, tokenExpires: new Date(issued.expiresAt), type: 'password' };
 }
@@ -117,6 +119,7 @@ function loginErrorReply(e: TwofoldError) {
 
 export const loginOperation = defineOperation({
   name: 'login',
+  allowedBeforeEnrolment: true,
   summary: 'Log in with a password (plain or SHA-256 digest) or a resume token; a second factor when the user has one.',
   auth: 'none',
   twoFactor: 'none', // decided inside: the login has its own rule (spec §1)
@@ -138,6 +141,7 @@ export const loginOperation = defineOperation({
 
 export const logoutOperation = defineOperation({
   name: 'logout',
+  allowedBeforeEnrolment: true,
   summary: 'End this login: the token is revoked.',
   auth: 'optional',
   twoFactor: 'none',
@@ -157,6 +161,7 @@ export const logoutOperation = defineOperation({
 
 export const meOperation = defineOperation({
   name: 'me',
+  allowedBeforeEnrolment: true,
   summary: 'The logged-in user: profile, emails, roles and which second factors are on.',
   auth: 'user',
   authError: 'unauthorized',

@@ -10,7 +10,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, RawServerDefault
 export const WEB_ROOT = fileURLToPath(new URL('../../../dist/web', import.meta.url));
 
 /** Routes of the single-page app; each answers with index.html. Keep in step with src/web/src/main.ts. */
-export const PAGE_ROUTES = ['/', '/login', '/register', '/security', '/verify-email'] as const;
+export const PAGE_ROUTES = ['/', '/login', '/register', '/security', '/security/sessions', '/verify-email'] as const;
 
 // No inline script or style and nothing from another origin; the QR code is a data: image.
 const CSP = [

@@ -47,6 +47,9 @@ export function setSession(s: Session | null): void {
 /** Fired when the server no longer accepts our token (expired, signed out elsewhere). */
 export const SESSION_ENDED = 'twofold:session-ended';
 
+/** Fired when the user's role must set up a second factor before doing anything else. */
+export const ENROLMENT_REQUIRED = 'twofold:enrolment-required';
+
 export interface CallOptions {
   body?: unknown;
   twoFactor?: TwoFactorAnswer | undefined;
@@ -104,6 +107,7 @@ export async function api<T = Record<string, unknown>>(method: 'GET' | 'POST', p
   const code = String(body.errorType ?? body.error ?? `http-${res.status}`);
   const details = (body.details && typeof body.details === 'object' ? body.details : {}) as Record<string, unknown>;
   const error = new ApiError(res.status, code, details, String(body.message ?? body.error ?? code));
+  if (code === 'error-2fa-enrolment-required') window.dispatchEvent(new CustomEvent(ENROLMENT_REQUIRED));
   if (res.status === 401 && session && !code.startsWith('totp-')) {
     setSession(null);
     window.dispatchEvent(new CustomEvent(SESSION_ENDED));

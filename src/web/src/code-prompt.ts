@@ -84,7 +84,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
   function explanation(): string {
     switch (mode) {
       case 'totp': return 'Open your authenticator app and type the 6-digit code it shows for this account.';
-      case 'backup': return 'Type one of the backup codes you saved when you set up the app, as it is written. Each code works once.';
+      case 'backup': return 'Type one of the backup codes you saved when you set up the app (like abcde-23456; the dash and capitals do not matter). Each code works once.';
       case 'password': return 'You have no second factor set up yet, so your current password stands in for it.';
       case 'email': {
         const ttl = serverInfo()?.emailCodeTtl ?? null;

@@ -32,6 +32,7 @@ const words: Partial<Record<PageErrorCode, string>> = {
   'error-server-shutting-down': 'The server is restarting. Try again in a moment.',
   'network': 'Cannot reach the server. Check your connection and try again.',
   'error-2fa-suspended': 'Two-step verification is suspended for this account. Recover your account, or ask your administrator to reset your second factor.',
+  'error-2fa-enrolment-required': 'Set up a second factor first: your account needs one before anything else.',
 };
 
 export function describeError(e: unknown): string {

@@ -11,6 +11,23 @@ import { totpSection } from './security-totp.ts';
 // The account as `GET /api/v1/me` answers it: the contract's shape, shared with the server.
 export type { Me };
 
+/** users.2fa.enrolment: the second factors the user has, and whether their role must have one. */
+interface Enrolment {
+  methods: string[];
+  required: boolean;
+  mustEnrolFirst: boolean;
+}
+
+/** Nudges a user with no second factor; says so plainly when their role requires one first. */
+function unprotectedBanner(enrolment: Enrolment): HTMLElement | string {
+  if (enrolment.methods.length > 0) return '';
+  return h('section', { class: `card banner msg warn${enrolment.mustEnrolFirst ? ' required' : ''}`, 'aria-labelledby': 'banner-title', 'data-testid': 'no-2fa-banner' },
+    h('h2', { id: 'banner-title' }, enrolment.mustEnrolFirst ? 'Set up a second factor to continue' : 'Your account has no second factor'),
+    h('p', {}, enrolment.mustEnrolFirst
+      ? 'Accounts with your role must have a second factor. Until you set up an authenticator app or codes by email below, nothing else works.'
+      : 'Anyone who learns your password can sign in as you. Set up an authenticator app or codes by email below: it takes a minute.'));
+}
+
 export interface SectionContext {
   me: Me;
   verifiedEmails: string[];
@@ -27,7 +44,10 @@ export async function securityPage(): Promise<Node> {
   const flash = flashMessage();
 
   async function load(message?: HTMLElement | null): Promise<void> {
-    const me = await api<Me>('GET', '/api/v1/me');
+    const [me, enrolment] = await Promise.all([
+      api<Me>('GET', '/api/v1/me'),
+      api<Enrolment>('GET', '/api/v1/users.2fa.enrolment'),
+    ]);
     const ctx: SectionContext = {
       me,
       verifiedEmails: me.emails.filter((e) => e.verified).map((e) => e.address),
@@ -41,9 +61,11 @@ export async function securityPage(): Promise<Node> {
       h('h1', { tabindex: -1 }, 'Account security'),
       h('p', { class: 'who' }, `Signed in as ${me.username}`, primary ? ` (${primary})` : ''),
       message ?? '',
+      unprotectedBanner(enrolment),
       emailSection(ctx),
       await totpSection(ctx),
       passwordSection(ctx),
+      enrolment.mustEnrolFirst ? '' : h('p', {}, h('a', { href: '/security/sessions', 'data-link': '' }, 'Sessions, access tokens and recent activity')),
     );
   }
 
