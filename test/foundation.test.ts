@@ -20,6 +20,8 @@ for (const store of storesUnderTest) {
       assert.equal(res.status, 200);
       assert.equal(res.body.success, true);
       assert.match(res.body.version, /^\d+\.\d+\.\d+/);
+      // The pages word the code lifetime from the server's setting.
+      assert.equal(res.body.emailCodeTtl, 600);
     });
 
     it('logs in over REST with every body form, and /me shows the user without secrets', async () => {

@@ -83,6 +83,8 @@ for (const store of storesUnderTest) {
         details: {
           method: 'email', codeGenerated: false, codeCount: 1, codeExpires: [expires],
           availableMethods: ['email'], emailOrUsername: u.username,
+          // Twofold's own keys after the protocol's, for pages that say what happened.
+          reason: 'wrong', attemptsLeft: 4,
         },
       });
       // The wrong try did not burn the live code.

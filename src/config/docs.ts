@@ -10,7 +10,7 @@ function describeBounds(spec: SettingSpec): string {
   switch (spec.kind) {
     case 'int': return `${spec.min}..${spec.max}${spec.unit ? ` ${spec.unit}` : ''}`;
     case 'bool': return 'true / false';
-    case 'list': return `any of ${spec.values.map((v) => `\`${v}\``).join(', ')}`;
+    case 'list': return spec.values ? `any of ${spec.values.map((v) => `\`${v}\``).join(', ')}` : `comma-separated: each ${spec.itemText ?? 'a name'}`;
     case 'string': return spec.patternText ?? `at most ${spec.maxLength} characters`;
   }
 }

@@ -15,7 +15,8 @@ export interface StringSetting extends Base<string | undefined> {
   patternText?: string;
   secret?: boolean;
 }
-export interface ListSetting extends Base<string[]> { kind: 'list'; values: readonly string[] }
+/** A comma-separated list: of fixed `values`, or of any names matching `itemPattern`. */
+export interface ListSetting extends Base<string[]> { kind: 'list'; values?: readonly string[]; itemPattern?: RegExp; itemText?: string }
 export type SettingSpec = IntSetting | BoolSetting | StringSetting | ListSetting;
 
 const int = (s: Omit<IntSetting, 'kind'>): IntSetting => ({ kind: 'int', ...s });
@@ -111,6 +112,12 @@ export const settingsTable = {
     meaning: 'Comma-separated message operations that ask for a second factor on their own (default: none).',
   }),
   messageMaxLength: int({ env: 'TWOFOLD_MESSAGE_MAX_LENGTH', default: 5000, min: 1, max: 100_000, unit: 'characters', meaning: 'Longest message text (Rocket.Chat\'s `Message_MaxAllowedSize`); a longer one gets `error-message-size-exceeded`.' }),
+  requireTwoFactorForRoles: list({
+    env: 'TWOFOLD_REQUIRE_2FA_FOR_ROLES', default: [], itemPattern: /^[A-Za-z0-9_.-]{1,64}$/, itemText: 'a role name (letters, digits, `_.-`, at most 64)',
+    meaning: 'Comma-separated roles (e.g. `admin`) whose users must set up a second factor first: until they have one, every call but those needed to see the account and enrol (me, logout, authenticator set-up, email codes, email confirmation, the session list) gets 403 `error-2fa-enrolment-required`. Default: nobody is forced.',
+  }),
+  sessionsListMax: int({ env: 'TWOFOLD_SESSIONS_LIST_MAX', default: 100, min: 1, max: 1000, unit: 'sessions', meaning: 'Most sessions `users.sessions.list` returns (the most recently used).' }),
+  auditMineMax: int({ env: 'TWOFOLD_AUDIT_MINE_MAX', default: 50, min: 1, max: 500, unit: 'events', meaning: 'Most of their own security events `users.audit.mine` returns to a user (the newest).' }),
   historyMaxCount: int({ env: 'TWOFOLD_HISTORY_MAX_COUNT', default: 100, min: 1, max: 1000, unit: 'messages', meaning: 'Most messages one history read returns; a larger `count` or `limit` is lowered to this.' }),
 } satisfies Record<string, SettingSpec>;
 
@@ -167,7 +174,8 @@ function parseOne(spec: SettingSpec, raw: string | undefined): unknown {
     case 'list': {
       const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
       for (const item of items) {
-        if (!spec.values.includes(item)) throw new SettingError(spec.env, `"${item}" is not one of ${spec.values.join(', ')}`);
+        if (spec.values && !spec.values.includes(item)) throw new SettingError(spec.env, `"${item}" is not one of ${spec.values.join(', ')}`);
+        if (spec.itemPattern && !spec.itemPattern.test(item)) throw new SettingError(spec.env, `"${item}" is not ${spec.itemText ?? 'valid'}`);
       }
       return items;
     }

@@ -1,4 +1,5 @@
 // Users as the rest of Twofold sees them, and their public view (spec §1).
+import type { Me } from '../contract/api.ts';
 
 export interface UserEmail {
   address: string;
@@ -26,7 +27,7 @@ export const isAdmin = (user: User) => user.roles.includes('admin');
 export const verifiedEmails = (user: User) => user.emails.filter((e) => e.verified).map((e) => e.address);
 
 /** What `/me`, the login answer and DDP see of a user: never a hash or secret. */
-export function publicUser(user: User, settings: { email2faEnabled: boolean; totpEnabled: boolean }) {
+export function publicUser(user: User, settings: { email2faEnabled: boolean; totpEnabled: boolean }): Me {
   return {
     _id: user.id,
     username: user.username,

@@ -18,6 +18,7 @@ export const AUDIT_EVENTS = [
   '2fa-reset',
   '2fa-suspended',
   '2fa-recovered',
+  'session-revoked',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

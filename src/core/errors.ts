@@ -1,6 +1,7 @@
 // One catalogue of every error Twofold returns: its stable code (the protocol's own where
 // Rocket.Chat has one), the human reason, and the HTTP status used on REST. DDP always
 // sends the Meteor error shape; REST renders `{success:false, error, errorType, details}`.
+import type { RestErrorBody } from '../contract/api.ts';
 
 export const errorCatalogue = {
   'totp-required': { reason: 'TOTP Required', status: 400 },
@@ -52,6 +53,8 @@ export const errorCatalogue = {
   'error-too-many-requests': { reason: 'Too many requests', status: 429 },
   'error-server-shutting-down': { reason: 'Server is shutting down', status: 503 },
   'error-internal': { reason: 'Internal server error', status: 500 },
+  // TWOFOLD_REQUIRE_2FA_FOR_ROLES: the caller's role must have a second factor and has none yet.
+  'error-2fa-enrolment-required': { reason: 'Set up a second factor before doing anything else', status: 403 },
 } as const satisfies Record<string, { reason: string; status: number }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
@@ -100,8 +103,8 @@ export class TwofoldError extends Error {
 export const isTwofoldError = (e: unknown): e is TwofoldError => e instanceof TwofoldError;
 
 /** The REST body of an error (Rocket.Chat's `API.v1.failure` shape). */
-export function restErrorBody(e: TwofoldError): Record<string, unknown> {
-  const body: Record<string, unknown> = { success: false, error: e.message, errorType: e.code };
+export function restErrorBody(e: TwofoldError): RestErrorBody {
+  const body: RestErrorBody = { success: false, error: e.message, errorType: e.code };
   if (e.details) body.details = e.details;
   return body;
 }

@@ -244,6 +244,7 @@ export const updateOwnBasicInfoOperation = defineOperation({
 
 export const sendConfirmationEmailOperation = defineOperation({
   name: 'users.sendConfirmationEmail',
+  allowedBeforeEnrolment: true,
   summary: 'Mail a new verification link for one of the caller\'s addresses.',
   auth: 'user',
   secondFactor: { kind: 'none' },
@@ -264,6 +265,7 @@ export const sendConfirmationEmailOperation = defineOperation({
 
 export const verifyEmailOperation = defineOperation({
   name: 'users.verifyEmail',
+  allowedBeforeEnrolment: true,
   summary: 'Mark an address verified with the token from the verification mail.',
   auth: 'none',
   secondFactor: { kind: 'none' },

@@ -2,6 +2,7 @@ import { accountOperations } from './account.ts';
 import { resetSecondFactorsOperation } from './admin-reset.ts';
 import { audit2faOperation } from './audit.ts';
 import { messageOperations } from './messages.ts';
+import { mySecurityOperations } from './my-security.ts';
 import { personalTokenOperations } from './personal-tokens.ts';
 import { recoverSecondFactorOperation } from './recovery.ts';
 import { Registry } from './registry.ts';
@@ -21,5 +22,6 @@ export function buildRegistry(): Registry {
   registry.add(...messageOperations);
   registry.add(audit2faOperation);
   registry.add(resetSecondFactorsOperation);
+  registry.add(...mySecurityOperations);
   return registry;
 }

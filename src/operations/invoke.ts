@@ -7,6 +7,7 @@ import { checkAuthenticatorCode, checkEnrolmentCode, checkSecondFactor, selectMe
 import type { CheckOutcome, SecondFactorPolicy } from '../core/twofactor/types.ts';
 import type { AuthRule, ContextFor, Operation, OperationContext, SecondFactorPassed, SecondFactorRule, Transport } from './registry.ts';
 import { clientOf } from './shared/audit.ts';
+import { mustEnrolFirst, noteSessionUse } from './my-security.ts';
 
 /** Same token from another browser or address must not inherit a remembered success. */
 export const clientFingerprint = (ctx: Pick<OperationContext, 'userAgent' | 'clientAddress'>) =>
@@ -129,6 +130,9 @@ async function applySecondFactor<I, O>(op: Operation<I, O>, ctx: OperationContex
 /** The one path every call takes: login rule, input schema, precondition, second factor, handler. */
 export async function invoke<I, O, A extends AuthRule>(op: Operation<I, O, A>, ctx: OperationContext, raw: unknown, opts: InvokeOptions = {}): Promise<O> {
   const own = authorized(op, ctx);
+  noteSessionUse(ctx);
+  // TWOFOLD_REQUIRE_2FA_FOR_ROLES: such a user may only do what enrolling needs.
+  if (ctx.user && !op.allowedBeforeEnrolment && mustEnrolFirst(ctx.user, ctx.app.settings)) throw new TwofoldError('error-2fa-enrolment-required');
   const input = parseInput(op, raw, ctx.transport);
   await op.precondition?.(own, input);
   const applied = await applySecondFactor(op, ctx, input, opts);

@@ -128,6 +128,11 @@ export interface Operation<I = any, O = any, A extends AuthRule = any> {
    * code spent on a call that cannot succeed would be wasted.
    */
   precondition?(ctx: ContextFor<A>, input: I): void | Promise<void>;
+  /**
+   * Callable by a user whose role must enrol in a second factor and has none yet
+   * (`TWOFOLD_REQUIRE_2FA_FOR_ROLES`): what it takes to see the account and enrol.
+   */
+  allowedBeforeEnrolment?: boolean;
   /** The refusal of a logged-in caller who is not an admin (default `error-not-allowed`). */
   permissionError?: (transport: Transport) => TwofoldError;
   rest?: RestBinding<O>;

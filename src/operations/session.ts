@@ -8,6 +8,7 @@ import { clientOf, recordAudit } from './shared/audit.ts';
 import { beginLoginAttempt, loginKeyOf } from './shared/limits.ts';
 import { digestPassword } from '../adapters/passwords.ts';
 import { clientFingerprint } from './invoke.ts';
+import { recordLoginOrigin } from './my-security.ts';
 import { defineOperation, type LoginSubject, type OperationContext, type SecondFactorPassed } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -111,6 +112,7 @@ async function login(ctx: OperationContext, input: LoginInput, passed: SecondFac
   await recordAudit(ctx, { event: 'login-success', userId: user.id, method: outcome.passed === 'verified' ? outcome.method : undefined });
   const until = rememberedAfterLogin(outcome, app.settings, app.clock.now());
   const issued = await issueLoginToken(app, user, until === null ? undefined : { until, fingerprint: clientFingerprint(ctx) });
+  await recordLoginOrigin(ctx, issued.tokenHash);
   ctx.session.loggedIn(user, issued.tokenHash);
   return { user, me: publicUser(user, app.settings), token: issued.token, tokenExpires: new Date(issued.expiresAt), type: 'password' };
 }
@@ -126,6 +128,7 @@ function loginErrorReply(e: TwofoldError) {
 
 export const loginOperation = defineOperation({
   name: 'login',
+  allowedBeforeEnrolment: true,
   summary: 'Log in with a password (plain or SHA-256 digest) or a resume token; a second factor when the user has one.',
   auth: 'none',
   // The password is the first factor; invoke then asks for the second (spec §1).
@@ -148,6 +151,7 @@ export const loginOperation = defineOperation({
 
 export const logoutOperation = defineOperation({
   name: 'logout',
+  allowedBeforeEnrolment: true,
   summary: 'End this login: the token is revoked.',
   auth: 'optional',
   secondFactor: { kind: 'none' },
@@ -167,6 +171,7 @@ export const logoutOperation = defineOperation({
 
 export const meOperation = defineOperation({
   name: 'me',
+  allowedBeforeEnrolment: true,
   summary: 'The logged-in user: profile, emails, roles and which second factors are on.',
   auth: 'user',
   authError: 'unauthorized',

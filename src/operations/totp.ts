@@ -46,6 +46,7 @@ type RegenerateResult = Refusal | { codes: string[] };
 
 export const enableTotpOperation = defineOperation({
   name: 'users.totp.enable',
+  allowedBeforeEnrolment: true,
   summary: 'Start enrolling an authenticator app: a new secret, its otpauth:// URL and a QR code. Nothing is on until validated. Asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
@@ -78,6 +79,7 @@ export const enableTotpOperation = defineOperation({
 
 export const validateTotpOperation = defineOperation({
   name: 'users.totp.validate',
+  allowedBeforeEnrolment: true,
   summary: 'Finish enrolment with a code from the app: TOTP is on, 12 backup codes are returned once, other sessions end.',
   auth: 'user',
   authError: 'not-authorized',

@@ -14,6 +14,7 @@ import * as s from './schemas.ts';
 
 export const sendEmailCodeOperation = defineOperation({
   name: 'users.2fa.sendEmailCode',
+  allowedBeforeEnrolment: true,
   summary: 'Mail a new code to the verified addresses of a user (no login needed); returns where it went.',
   auth: 'optional',
   secondFactor: { kind: 'none' },
@@ -49,6 +50,7 @@ export const sendEmailCodeOperation = defineOperation({
 
 export const enableEmailOperation = defineOperation({
   name: 'users.2fa.enableEmail',
+  allowedBeforeEnrolment: true,
   summary: 'Turn on email codes as a second factor for the caller (needs a verified email).',
   auth: 'user',
   authError: 'not-authorized',

@@ -154,6 +154,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006_login_token_activity': {
+    async up(db: Kysely<any>) {
+      // What a user needs to recognise a session in their list (issue 14 §5): where and with
+      // what it signed in, and roughly when it was last used (updated at most once a minute).
+      await db.schema.alterTable('login_tokens').addColumn('last_used_at', 'bigint').execute();
+      await db.schema.alterTable('login_tokens').addColumn('client_address', 'text').execute();
+      await db.schema.alterTable('login_tokens').addColumn('user_agent', 'text').execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -39,6 +39,9 @@ export interface LoginTokensTable {
   twofa_until: number | null; // remembered second factor (spec §3.5)
   twofa_fingerprint: string | null;
   last_token_part: string | null; // personal access tokens: the last characters, for the list
+  last_used_at: number | null; // login tokens: last call, to the minute (issue 14 §5)
+  client_address: string | null; // login tokens: where the sign-in came from
+  user_agent: string | null; // login tokens: the signing-in client's User-Agent, cut to 512 characters
 }
 
 export interface EmailVerificationsTable {

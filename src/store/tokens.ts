@@ -14,7 +14,8 @@ export interface LoginToken {
   lastTokenPart: string | null;
 }
 
-export const toToken = (r: Selectable<LoginTokensTable>): LoginToken => ({
+// The session list's columns (last used, address, agent) are not needed to authenticate a call.
+export const toToken = (r: Omit<Selectable<LoginTokensTable>, 'last_used_at' | 'client_address' | 'user_agent'>): LoginToken => ({
   tokenHash: r.token_hash,
   userId: r.user_id,
   kind: r.kind === 'pat' ? 'pat' : 'login',

@@ -165,6 +165,11 @@ export class SqlTwoFactorStore implements TwoFactorStore {
     });
   }
 
+  async failureTimes(userId: string, since: number): Promise<number[]> {
+    const rows = await this.db.selectFrom('twofa_failures').select('at').where('user_id', '=', userId).where('at', '>=', since).execute();
+    return rows.map((r) => Number(r.at));
+  }
+
   acceptTotpStep(userId: string, step: number): Promise<boolean> {
     return this.users.acceptTotpStep(userId, step);
   }

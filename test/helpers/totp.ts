@@ -40,7 +40,8 @@ export function nextTotp(clock: FakeClock, secret: string): string {
   return totpAt(secret, clock.now());
 }
 
-export const BACKUP_CODE = /^[23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz]{8}$/;
+/** Backup codes as shown: 10 lowercase characters of an unambiguous alphabet, grouped by five. */
+export const BACKUP_CODE = /^[a-km-np-z2-9]{5}-[a-km-np-z2-9]{5}$/;
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** The image inside a `data:` URL, checked to be a PNG of a plausible QR code size. */

@@ -3,6 +3,7 @@
 // carries that out (failure budget, replay-proof verification by the method's module,
 // suspension, mail, audit). Storage, clock, randomness and mail come in through `deps`.
 
+import type { MissReason } from '../../contract/api.ts';
 import { verifiedEmails, type User } from '../accounts.ts';
 import type { AuditDetails } from '../audit.ts';
 import { TwofoldError } from '../errors.ts';
@@ -13,6 +14,10 @@ import { emitEvent, forClient } from './events.ts';
 import { methodFor } from './methods/index.ts';
 import { matchTotpStep } from './totp.ts';
 import type { CheckOutcome, CheckRequest, MethodName, TwoFactorDeps, TwoFactorSettings } from './types.ts';
+import { constantTimeEqual } from '../secrets.ts';
+import { isBackupCodeShape } from './backup-codes.ts';
+import { normalizeEmailCode } from './email-codes.ts';
+import { isTotpEnabled } from './totp.ts';
 
 export { MAX_CODE_LENGTH };
 
@@ -64,7 +69,8 @@ export function rememberedAfterLogin(outcome: CheckOutcome, s: TwoFactorSettings
 /** The failure budget, the check itself (replay-proof) and the failure count: shared by every kind of check. */
 async function verifyWithinLimits(deps: TwoFactorDeps, user: User, method: MethodName, available: string[], code: string): Promise<void> {
   await guardedCheck(deps, user, method, available, codeKind(method, code),
-    async () => code.length <= MAX_CODE_LENGTH && verifyCode(deps, user, method, code));
+    async () => code.length <= MAX_CODE_LENGTH && verifyCode(deps, user, method, code),
+    () => missReason(deps, user, method, code));
 }
 
 export const suspendedError = () => new TwofoldError('error-2fa-suspended', { recover: '/api/v1/users.2fa.recover' });
@@ -80,6 +86,7 @@ export const suspendedError = () => new TwofoldError('error-2fa-suspended', { re
 export async function guardedCheck(
   deps: TwoFactorDeps, user: User, method: MethodName, available: string[],
   details: AuditDetails | undefined, verify: () => Promise<boolean>,
+  explainMiss: () => Promise<MissReason> = async () => 'wrong',
 ): Promise<void> {
   const s = deps.settings;
   const now = deps.clock.now();
@@ -89,7 +96,8 @@ export async function guardedCheck(
   if (reservation === 'suspended') throw suspendedError();
   if (reservation === 'window-full') {
     await emitEvent(deps, { event: 'lockout', userId: user.id, method, details: { reason: 'failure-window' } });
-    throw new TwofoldError('totp-max-attempts', await challengeDetails(deps, user, method, available, false));
+    const retryAfter = await lockedFor(deps, user);
+    throw new TwofoldError('totp-max-attempts', { ...await challengeDetails(deps, user, method, available, false), retryAfter });
   }
   // A verifier that throws leaves the reservation counted: a failure is the safe reading.
   if (await verify()) {
@@ -97,13 +105,18 @@ export async function guardedCheck(
     await emitEvent(deps, { event: '2fa-success', userId: user.id, method, details });
     return;
   }
+  // Before the email attempt limit burns the codes: telling an expired email code from a wrong one needs them as they were.
+  const reason = await explainMiss();
   await emitEvent(deps, { event: '2fa-failure', userId: user.id, method, details });
   if (await deps.store.checkFailed(user.id, now, s.maxConsecutiveFailures)) {
     await suspend(deps, user, method);
     throw suspendedError();
   }
   if (method === 'email') await enforceEmailAttemptLimit(deps, user, method, available);
-  throw new TwofoldError('totp-invalid', await challengeDetails(deps, user, method, available, false));
+  // Extra keys after the protocol's own (Rocket.Chat clients read those and ignore the rest), for pages that say what happened.
+  const attemptsLeft = await attemptsLeftFor(deps, user, method);
+  const extra = attemptsLeft === 0 ? { reason, attemptsLeft, retryAfter: await lockedFor(deps, user) } : { reason, attemptsLeft };
+  throw new TwofoldError('totp-invalid', { ...await challengeDetails(deps, user, method, available, false), ...extra });
 }
 
 async function suspend(deps: TwoFactorDeps, user: User, method: MethodName): Promise<void> {
@@ -160,4 +173,56 @@ async function enforceEmailAttemptLimit(deps: TwoFactorDeps, user: User, method:
     await emitEvent(deps, { event: 'lockout', userId: user.id, method, details: { reason: 'email-attempts' } });
     throw new TwofoldError('totp-max-attempts', await challengeDetails(deps, user, method, available, false));
   }
+}
+
+/**
+ * 'used': a TOTP code of a time step already accepted (a replay). 'expired': an email code
+ * that matches one whose lifetime is over (kept until the next send or the periodic purge),
+ * or any email code when none is live and one expired within the last lifetime. Everything
+ * else, including a backup code or an email code that was already used (both are deleted
+ * when used, so nothing is left to compare with), is 'wrong'.
+ */
+async function missReason(deps: TwoFactorDeps, user: User, method: MethodName, code: string): Promise<MissReason> {
+  const now = deps.clock.now();
+  if (code.length > MAX_CODE_LENGTH) return 'wrong';
+  if (method === 'totp' && !isBackupCodeShape(code) && user.totpSecret && isTotpEnabled(user, deps.settings)) {
+    return matchTotpStep(deps.keys.decrypt(user.totpSecret), code, now, deps.settings.totpMaxDelta) === null ? 'wrong' : 'used';
+  }
+  if (method !== 'email') return 'wrong';
+  const recent = await deps.store.liveEmailCodes(user.id, now - deps.settings.emailCodeTtl * 1000);
+  const expired = recent.filter((c) => c.expiresAt <= now);
+  if (expired.length === 0) return 'wrong';
+  if (recent.length === expired.length) return 'expired';
+  const hash = deps.keys.hashCode(user.id, normalizeEmailCode(code));
+  let match = false;
+  for (const c of expired) if (constantTimeEqual(c.codeHash, hash)) match = true;
+  return match ? 'expired' : 'wrong';
+}
+
+/** Wrong codes left before `totp-max-attempts`: the failure window's budget, and for email the live codes' own. */
+async function attemptsLeftFor(deps: TwoFactorDeps, user: User, method: MethodName): Promise<number> {
+  const s = deps.settings;
+  const now = deps.clock.now();
+  let left = s.failureLimit - await deps.store.countFailures(user.id, now - s.failureWindow * 1000);
+  if (method === 'email') {
+    const live = await deps.store.liveEmailCodes(user.id, now);
+    if (live[0]) left = Math.min(left, s.emailCodeMaxAttempts - await deps.store.countFailures(user.id, live[0].createdAt, 'email'));
+  }
+  return Math.max(0, left);
+}
+
+/**
+ * Seconds until the failure window lets one more check through: when enough of the
+ * failures in it have aged out. Without the store's failure times, the whole window.
+ */
+async function lockedFor(deps: TwoFactorDeps, user: User): Promise<number> {
+  const s = deps.settings;
+  const now = deps.clock.now();
+  const windowMs = s.failureWindow * 1000;
+  const times = await deps.store.failureTimes?.(user.id, now - windowMs);
+  if (!times) return s.failureWindow;
+  const sorted = [...times].sort((a, b) => a - b);
+  const freeing = sorted[sorted.length - s.failureLimit];
+  // A failure counts while it is at most a window old, so the try after that millisecond passes.
+  return freeing === undefined ? 0 : Math.max(1, Math.ceil((freeing + windowMs + 1 - now) / 1000));
 }

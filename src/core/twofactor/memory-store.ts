@@ -70,6 +70,10 @@ export class MemoryTwoFactorStore implements TwoFactorStore {
     return this.suspended.has(userId);
   }
 
+  async failureTimes(userId: string, since: number): Promise<number[]> {
+    return this.failures.filter((f) => f.userId === userId && f.at >= since).map((f) => f.at);
+  }
+
   async acceptTotpStep(userId: string, step: number): Promise<boolean> {
     const last = this.lastTotpStep.get(userId);
     if (last !== undefined && step <= last) return false;

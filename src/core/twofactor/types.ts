@@ -50,6 +50,8 @@ export interface TwoFactorStore {
   /** The reserved check failed: true for the one call whose failure suspended the user. */
   checkFailed(userId: string, at: number, maxConsecutive: number): Promise<boolean>;
   isSuspended(userId: string): Promise<boolean>;
+  /** Times of the failures since `since` (for how long a lockout lasts); optional: without it the whole window is told. */
+  failureTimes?(userId: string, since: number): Promise<number[]>;
   acceptTotpStep(userId: string, step: number): Promise<boolean>;
   consumeBackupCode(userId: string, codeHash: string): Promise<boolean>;
   remember(tokenHash: string, until: number, fingerprint: string): Promise<void>;

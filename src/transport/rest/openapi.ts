@@ -285,6 +285,9 @@ function components(): Json {
           codeExpires: { type: 'array', items: { type: 'string', format: 'date-time' }, description: 'Expiry of each live email code, oldest first (email only).' },
           availableMethods: { type: 'array', items: { type: 'string', enum: ['totp', 'email'] } },
           emailOrUsername: { type: 'string', description: 'The user the code was mailed to (email only).' },
+          reason: { type: 'string', enum: ['wrong', 'expired', 'used'], description: 'Why the code was refused (`totp-invalid` only; Twofold\'s own key).' },
+          attemptsLeft: { type: 'integer', minimum: 0, description: 'Wrong codes left before `totp-max-attempts` (`totp-invalid` only; Twofold\'s own key).' },
+          retryAfter: { type: 'integer', minimum: 0, description: 'Seconds until the lockout ends (`totp-max-attempts`, and `totp-invalid` with no attempts left; Twofold\'s own key).' },
         },
         required: ['method', 'codeGenerated', 'availableMethods'],
       },
@@ -394,8 +397,8 @@ export function buildOpenApiDocument(registry: Registry, version: string): Json 
   const paths: Record<string, Json> = {
     '/api/info': {
       get: {
-        operationId: 'info', summary: 'Server version (no login).', tags: ['info'], security: [],
-        responses: { 200: { description: 'The version.', content: jsonContent({ type: 'object', properties: { version: { type: 'string' }, success: { const: true } }, required: ['version', 'success'] }) } },
+        operationId: 'info', summary: 'Server version and the email code lifetime (no login).', tags: ['info'], security: [],
+        responses: { 200: { description: 'The version, and `emailCodeTtl`: the lifetime of an emailed code in seconds.', content: jsonContent({ type: 'object', properties: { version: { type: 'string' }, emailCodeTtl: { type: 'integer', minimum: 1 }, success: { const: true } }, required: ['version', 'emailCodeTtl', 'success'] }) } },
       },
     },
     '/api/openapi.json': {

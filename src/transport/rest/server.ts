@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { API_PATHS, type InfoReply } from '../../contract/api.ts';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
 import { restErrorBody, TwofoldError } from '../../core/errors.ts';
@@ -106,7 +107,7 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
     reply.code(404).send(restErrorBody(new TwofoldError('error-not-found', undefined, `No endpoint ${req.method} ${req.url.split('?')[0]}`)));
   });
 
-  fastify.get('/api/info', async () => ({ version: app.version, success: true }));
+  fastify.get(API_PATHS.info, async (): Promise<InfoReply> => ({ version: app.version, emailCodeTtl: app.settings.emailCodeTtl, success: true }));
   // Built from the registry on first request (it does not change while the server runs), then kept.
   let openapi: string | undefined;
   fastify.get('/api/openapi.json', async (_req, reply) => {

@@ -58,11 +58,28 @@ describe('serving the web pages', () => {
     const asset = await f.inject({ url: '/assets/index-abc.js' });
     assert.equal(asset.statusCode, 200);
     assert.match(String(asset.headers['cache-control']), /immutable/);
-    for (const url of ['/api/v1/nope', '/.secret', '/no-such-page', '/assets/missing.js']) {
+    for (const url of ['/api/v1/nope', '/.secret', '/assets/missing.js', '/favicon.ico']) {
       const res = await f.inject({ url });
       assert.equal(res.statusCode, 404, url);
       assert.equal(res.json().errorType, 'error-not-found', url);
     }
+    await f.close();
+  });
+
+  it('an unknown page path gets the app (status 404) so its own not-found page shows, not JSON', async () => {
+    const root = tempDir();
+    writeFileSync(join(root, 'index.html'), '<!doctype html><title>app</title>');
+    const f = await serverWith(root);
+    for (const url of ['/no-such-page', '/security/old/link', '/settings?x=1']) {
+      const res = await f.inject({ url });
+      assert.equal(res.statusCode, 404, url);
+      assert.match(String(res.headers['content-type']), /^text\/html/, url);
+      assert.match(res.body, /<title>app<\/title>/, url);
+      assert.match(String(res.headers['content-security-policy']), /^default-src 'self'/, url);
+    }
+    // Other methods and the API keep the JSON 404.
+    assert.equal((await f.inject({ method: 'POST', url: '/no-such-page' })).json().errorType, 'error-not-found');
+    assert.equal((await f.inject({ url: '/api/v1/nope/deeper' })).json().errorType, 'error-not-found');
     await f.close();
   });
 });

@@ -10,7 +10,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, RawServerDefault
 export const WEB_ROOT = fileURLToPath(new URL('../../../dist/web', import.meta.url));
 
 /** Routes of the single-page app; each answers with index.html. Keep in step with src/web/src/main.ts. */
-export const PAGE_ROUTES = ['/', '/login', '/register', '/security', '/verify-email'] as const;
+export const PAGE_ROUTES = ['/', '/login', '/register', '/security', '/security/sessions', '/verify-email'] as const;
 
 // No inline script or style and nothing from another origin; the QR code is a data: image.
 const CSP = [
@@ -34,6 +34,19 @@ The REST API and DDP work without them.</p></body></html>`;
 
 const sendIndex = (reply: FastifyReply) => reply.header('cache-control', 'no-cache').sendFile('index.html');
 
+const API_PREFIXES = ['/api/', '/websocket', '/sockjs'];
+
+/**
+ * A path a person may have typed or followed from an old link: the app's own not-found page
+ * (index.html with status 404; the router shows the words). The API's paths and anything that
+ * looks like a file (a missing script, a dotfile) keep the JSON 404.
+ */
+export function isPagePath(pathname: string): boolean {
+  if (pathname === '/api' || API_PREFIXES.some((p) => pathname.startsWith(p))) return false;
+  const last = pathname.slice(pathname.lastIndexOf('/') + 1);
+  return !last.includes('.') && !pathname.startsWith('/assets/') && pathname.length <= 2048;
+}
+
 /** Registers the pages after the API routes; /api/* stays with the API's JSON 404. */
 export function registerWebApp<L extends FastifyBaseLogger>(
   fastify: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, L>,
@@ -54,6 +67,8 @@ export function registerWebApp<L extends FastifyBaseLogger>(
       root,
       prefix: '/',
       index: false,
+      // One route per built file, so the catch-all below can answer the paths that are no file.
+      wildcard: false,
       dotfiles: 'ignore',
       cacheControl: false,
       // File names under assets/ carry a content hash, so they never change.
@@ -62,5 +77,9 @@ export function registerWebApp<L extends FastifyBaseLogger>(
       allowedPath: (pathName) => !pathName.startsWith('/api/') && pathName !== '/api' && pathName !== '/websocket',
     });
     for (const path of PAGE_ROUTES) web.get(path, (_req, reply) => sendIndex(reply));
+    web.get('/*', (req, reply) => {
+      if (!isPagePath(req.url.split('?')[0] ?? '/')) return reply.callNotFound();
+      return sendIndex(reply.code(404));
+    });
   });
 }

@@ -1,6 +1,7 @@
 // The browser's side of our REST API. The login token lives in sessionStorage only (never
 // in a URL or a cookie): it is gone when the tab closes and is never sent by the browser
 // on its own, so other sites cannot ride on it.
+import type { ApiPath, InfoReply } from '../../contract/api.ts';
 
 export interface Session {
   userId: string;
@@ -46,6 +47,9 @@ export function setSession(s: Session | null): void {
 /** Fired when the server no longer accepts our token (expired, signed out elsewhere). */
 export const SESSION_ENDED = 'twofold:session-ended';
 
+/** Fired when the user's role must set up a second factor before doing anything else. */
+export const ENROLMENT_REQUIRED = 'twofold:enrolment-required';
+
 export interface CallOptions {
   body?: unknown;
   twoFactor?: TwoFactorAnswer | undefined;
@@ -53,7 +57,23 @@ export interface CallOptions {
   auth?: boolean;
 }
 
-export async function api<T = Record<string, unknown>>(method: 'GET' | 'POST', path: string, opts: CallOptions = {}): Promise<T> {
+/** The contract's paths, or another endpoint of the same API (pages added later). */
+export type Path = ApiPath | `/api/v1/${string}`;
+
+// How far the server's clock is from this browser's (from each answer's Date header), so
+// "valid for 4 more minutes" is counted on the server's time, whatever the phone's clock says.
+let clockSkew = 0;
+export const serverNow = () => Date.now() + clockSkew;
+
+let info: InfoReply | null = null;
+/** The server's public facts (the code lifetime), once per page load; null when unreachable. */
+export async function loadInfo(): Promise<InfoReply | null> {
+  info ??= await api<InfoReply>('GET', '/api/info', { auth: false }).catch(() => null);
+  return info;
+}
+export const serverInfo = () => info;
+
+export async function api<T = Record<string, unknown>>(method: 'GET' | 'POST', path: Path, opts: CallOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const session = opts.auth === false ? null : getSession();
   if (session) {
@@ -73,6 +93,8 @@ export async function api<T = Record<string, unknown>>(method: 'GET' | 'POST', p
   } catch {
     throw new ApiError(0, 'network');
   }
+  const date = Date.parse(res.headers.get('date') ?? '');
+  if (Number.isFinite(date)) clockSkew = date - Date.now();
   let body: Record<string, unknown> = {};
   try {
     body = await res.json() as Record<string, unknown>;
@@ -85,6 +107,7 @@ export async function api<T = Record<string, unknown>>(method: 'GET' | 'POST', p
   const code = String(body.errorType ?? body.error ?? `http-${res.status}`);
   const details = (body.details && typeof body.details === 'object' ? body.details : {}) as Record<string, unknown>;
   const error = new ApiError(res.status, code, details, String(body.message ?? body.error ?? code));
+  if (code === 'error-2fa-enrolment-required') window.dispatchEvent(new CustomEvent(ENROLMENT_REQUIRED));
   if (res.status === 401 && session && !code.startsWith('totp-')) {
     setSession(null);
     window.dispatchEvent(new CustomEvent(SESSION_ENDED));

@@ -1,26 +1,37 @@
 // The one form for typing a second factor, used by the sign-in page and by the step-up
 // dialog: it says which method and where to look, lets the user switch method, ask for a
-// new email code, or use a backup code, and shows the server's refusals in words.
-import { ApiError } from './api.ts';
-import { busy, field, focusSoon, h, messageArea, uid } from './dom.ts';
+// new email code, or use a backup code, and shows the server's refusals in words — with a
+// live countdown while a lockout or a send limit holds, and the way back when suspended.
+import type { ChallengeDetails } from '../../contract/api.ts';
+import { ApiError, serverInfo, serverNow } from './api.ts';
+import { busy, field, focusSoon, h, markInvalid, messageArea, uid } from './dom.ts';
 import { describeError, sha256Hex } from './messages.ts';
+import { countdown, describeRefusal, emailExplanation, newestExpiry, normalizeCode, type Mode, type Refusal } from './prompt-text.ts';
+import { recoveryPanel } from './recovery.ts';
 
-/** The server's `details` of a totp-required error (spec §3.3). */
+/** The server's `details` of a totp-required error (spec §3.3), as the prompt uses them. */
 export interface Challenge {
   method: string;
   availableMethods: string[];
   codeGenerated?: boolean;
-  emailOrUsername?: string;
+  emailOrUsername?: string | undefined;
+  codeExpires?: string[] | undefined;
 }
 
 export function challengeOf(details: Record<string, unknown>): Challenge {
+  const d = details as Partial<Record<keyof ChallengeDetails, unknown>>;
   return {
-    method: typeof details.method === 'string' ? details.method : 'totp',
-    availableMethods: Array.isArray(details.availableMethods) ? details.availableMethods.filter((m): m is string => typeof m === 'string') : [],
-    codeGenerated: details.codeGenerated === true,
-    emailOrUsername: typeof details.emailOrUsername === 'string' ? details.emailOrUsername : undefined,
+    method: typeof d.method === 'string' ? d.method : 'totp',
+    availableMethods: Array.isArray(d.availableMethods) ? d.availableMethods.filter((m): m is string => typeof m === 'string') : [],
+    codeGenerated: d.codeGenerated === true,
+    emailOrUsername: typeof d.emailOrUsername === 'string' ? d.emailOrUsername : undefined,
+    codeExpires: Array.isArray(d.codeExpires) ? d.codeExpires.filter((t): t is string => typeof t === 'string') : undefined,
   };
 }
+
+/** Refusals the prompt shows itself (the code, its limits, a suspension); anything else belongs to the page. */
+export const isPromptRefusal = (e: unknown): e is ApiError =>
+  e instanceof ApiError && (e.code.startsWith('totp-') || e.code === 'error-2fa-suspended');
 
 export interface Answer {
   code: string;
@@ -39,9 +50,9 @@ export interface PromptHandlers {
   reason?: string | undefined;
   /** Where email codes go, when known. */
   destination?: string[] | undefined;
+  /** The name a suspended user recovers with (`users.2fa.recover`). */
+  account?: string | undefined;
 }
-
-type Mode = 'totp' | 'backup' | 'email' | 'password';
 
 const modeOf = (method: string): Mode => (method === 'email' || method === 'password' ? method : 'totp');
 
@@ -52,12 +63,7 @@ const titles: Record<Mode, string> = {
   password: 'Confirm with your password',
 };
 
-/** Keeps what a person may paste or type around a code ("123-456", "123 456") out of the answer. */
-function normalize(mode: Mode, raw: string): string {
-  if (mode === 'email' || mode === 'totp') return raw.replace(/\D/g, '');
-  if (mode === 'backup') return raw.replace(/\s/g, '');
-  return raw;
-}
+const labels: Record<Mode, string> = { totp: '6-digit code', email: 'Code from the email', backup: 'Backup code', password: 'Current password' };
 
 export function codePrompt(first: Challenge, handlers: PromptHandlers): { element: HTMLElement; focus(): void } {
   let challenge = first;
@@ -66,19 +72,33 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
   const titleId = uid('prompt-title');
   const root = h('div', { class: 'code-prompt' });
   let input: HTMLInputElement;
+  let verifyButton: HTMLButtonElement;
+  let resendButton: HTMLButtonElement | null = null;
   const error = messageArea('alert');
   const info = messageArea('status');
-
-  const whereTo = () => (destination ? destination.join(' and ') : 'the email address on your account');
+  // Not a live region: it changes every second, and the alert above already said the wait once.
+  const timer = h('p', { class: 'countdown', 'data-testid': 'countdown', hidden: true });
+  const waits: { locked: number | null; send: number | null } = { locked: null, send: null };
+  let ticking: ReturnType<typeof setInterval> | null = null;
 
   function explanation(): string {
     switch (mode) {
       case 'totp': return 'Open your authenticator app and type the 6-digit code it shows for this account.';
-      case 'backup': return 'Type one of the 8-character backup codes you saved when you set up the app. Each code works once.';
+      case 'backup': return 'Type one of the backup codes you saved when you set up the app (like abcde-23456; the dash and capitals do not matter). Each code works once.';
       case 'password': return 'You have no second factor set up yet, so your current password stands in for it.';
-      case 'email': return challenge.codeGenerated === false
-        ? `We already sent a code to ${whereTo()}. Use the newest email, or ask for a new code.`
-        : `We sent a code to ${whereTo()}. It is valid for a few minutes.`;
+      case 'email': {
+        const ttl = serverInfo()?.emailCodeTtl ?? null;
+        // The server's expiry of the newest code, else (a code mailed just now) its lifetime from now.
+        const expires = newestExpiry(challenge.codeExpires, serverNow()) ?? (ttl !== null && challenge.codeGenerated !== false ? serverNow() + ttl * 1000 : null);
+        return emailExplanation({
+          destination,
+          alreadySent: challenge.codeGenerated === false,
+          ttlSeconds: ttl,
+          secondsLeft: expires === null ? null : (expires - serverNow()) / 1000,
+          // On this device's clock: the server's time less the difference between the two.
+          until: expires === null ? null : new Date(expires - (serverNow() - Date.now())).toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' }),
+        });
+      }
     }
   }
 
@@ -87,75 +107,153 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
     switch (mode) {
       case 'totp': return h('input', { ...common, inputmode: 'numeric', maxlength: 9, pattern: '[0-9 \\-]*' });
       case 'email': return h('input', { ...common, inputmode: 'numeric', maxlength: 11, pattern: '[0-9 \\-]*' });
-      case 'backup': return h('input', { ...common, maxlength: 12 });
+      // Long enough for any backup code format the server hands out (grouped, with dashes).
+      case 'backup': return h('input', { ...common, maxlength: 32 });
       case 'password': return h('input', { name: 'password', type: 'password', required: true, autocomplete: 'current-password' });
     }
   }
-
-  const labels: Record<Mode, string> = { totp: '6-digit code', email: 'Code from the email', backup: 'Backup code', password: 'Current password' };
 
   function alternatives(): HTMLElement[] {
     const out: HTMLElement[] = [];
     const link = (text: string, onclick: () => void) => h('button', { type: 'button', class: 'link', onclick }, text);
     const available = challenge.availableMethods;
-    if (mode === 'email' && handlers.resend) out.push(link('Send a new code', resend));
+    resendButton = mode === 'email' && handlers.resend ? link('Send a new code', () => void resend()) : null;
+    if (resendButton) out.push(resendButton);
     if (available.includes('totp') && mode !== 'totp') out.push(link('Use your authenticator app', () => switchLocal('totp')));
     if (available.includes('totp') && mode !== 'backup') out.push(link('Use a backup code', () => switchLocal('backup')));
-    if (available.includes('email') && mode !== 'email' && handlers.switchToEmail) out.push(link('Send a code by email instead', switchToEmail));
+    if (available.includes('email') && mode !== 'email' && handlers.switchToEmail) out.push(link('Send a code by email instead', () => void switchToEmail()));
     return out;
   }
 
   function render(): void {
     input = makeInput();
+    input.addEventListener('input', () => markInvalid(input, null));
+    verifyButton = h('button', { type: 'submit', class: 'primary' }, mode === 'password' ? 'Confirm' : 'Verify');
     const form = h('form', { class: 'stack', 'aria-labelledby': titleId, novalidate: true, onsubmit: (ev) => { ev.preventDefault(); void submit(form); } },
       h('h2', { id: titleId }, titles[mode]),
       handlers.reason ? h('p', { class: 'reason' }, handlers.reason) : null,
       h('p', { class: 'explain', 'data-testid': 'prompt-explanation' }, explanation()),
       field(labels[mode], input),
-      error, info,
+      error, timer, info,
       h('div', { class: 'actions' },
-        h('button', { type: 'submit', class: 'primary' }, mode === 'password' ? 'Confirm' : 'Verify'),
+        verifyButton,
         handlers.cancel ? h('button', { type: 'button', onclick: () => handlers.cancel?.() }, 'Cancel') : null),
     );
     const alts = alternatives();
     if (alts.length) form.append(h('div', { class: 'alternatives' }, h('p', { class: 'hint' }, 'Other ways:'), h('ul', {}, alts.map((a) => h('li', {}, a)))));
     root.replaceChildren(form);
+    applyWaits();
     focusSoon(input);
   }
 
+  function showError(text: string | null): void {
+    error.show(text);
+    markInvalid(input, text ? error : null);
+  }
+
+  /** Holds back what may not be used yet; buttons come back when their wait is over. */
+  function applyWaits(): void {
+    const now = Date.now();
+    if (waits.locked !== null && waits.locked <= now) {
+      waits.locked = null;
+      info.show('You can try again now.');
+    }
+    if (waits.send !== null && waits.send <= now) {
+      waits.send = null;
+      if (waits.locked === null) info.show('You can ask for a new code now.');
+    }
+    verifyButton.disabled = waits.locked !== null;
+    if (resendButton) resendButton.disabled = waits.locked !== null || waits.send !== null;
+    const until = waits.locked ?? waits.send;
+    timer.hidden = until === null;
+    if (until !== null) {
+      const left = countdown((until - now) / 1000);
+      timer.textContent = waits.locked !== null ? `You can try again in ${left}.` : `You can ask for a new code in ${left}.`;
+    }
+    if (until === null && ticking !== null) {
+      clearInterval(ticking);
+      ticking = null;
+    } else if (until !== null && ticking === null) {
+      ticking = setInterval(() => {
+        // The prompt was closed or replaced: stop counting for nobody.
+        if (!root.isConnected) {
+          clearInterval(ticking!);
+          ticking = null;
+          return;
+        }
+        applyWaits();
+      }, 1000);
+    }
+  }
+
+  /** Shows an error in words; a refusal the prompt knows also starts its wait (or the recovery). */
+  function showFailure(e: unknown): Refusal | null {
+    const refusal = e instanceof ApiError ? describeRefusal(e.code, e.details, mode) : null;
+    if (!refusal) showError(describeError(e));
+    else if (refusal.recover) showSuspended();
+    else {
+      showError(refusal.text);
+      if (refusal.wait) waits[refusal.wait.kind] = Date.now() + refusal.wait.seconds * 1000;
+    }
+    return refusal;
+  }
+
+  function showSuspended(): void {
+    const heading = h('h2', { id: titleId, tabindex: -1 }, 'Two-step verification is suspended');
+    const who = handlers.account ?? challenge.emailOrUsername ?? destination?.[0];
+    root.replaceChildren(h('div', { class: 'stack', 'data-testid': 'suspended' },
+      heading,
+      h('p', { role: 'alert', class: 'msg error' }, 'After too many wrong codes in a row, codes are not accepted for this account until it is recovered.'),
+      who
+        ? recoveryPanel(who, () => {
+          render();
+          info.show('The suspension is lifted. Type a code to go on.');
+        })
+        : h('p', {}, 'Ask your administrator to reset your second factor.'),
+      handlers.cancel ? h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => handlers.cancel?.() }, 'Cancel')) : null));
+    focusSoon(heading);
+  }
+
   async function submit(form: HTMLFormElement): Promise<void> {
-    const raw = input.value;
-    const code = normalize(mode, raw);
+    const code = normalizeCode(mode, input.value);
     if (!code) {
-      error.show(mode === 'password' ? 'Type your password first.' : 'Type the code first.');
+      showError(mode === 'password' ? 'Type your password first.' : 'Type the code first.');
       input.focus();
       return;
     }
-    error.show(null);
+    showError(null);
     info.show(null);
+    let refusal: Refusal | null = null;
+    let codeRefused = false;
     await busy(form, async () => {
       try {
         const answer = mode === 'password' ? await sha256Hex(code) : code;
         await handlers.submit({ code: answer, method: mode === 'backup' ? 'totp' : mode });
       } catch (e) {
-        const wrongPassword = mode === 'password' && e instanceof ApiError && e.code === 'totp-invalid';
-        error.show(wrongPassword ? 'That password is not right.' : describeError(e));
-        // A wrong code is retyped, not edited.
-        if (e instanceof ApiError && e.code.startsWith('totp-')) input.value = '';
-        input.focus();
+        refusal = showFailure(e);
+        codeRefused = e instanceof ApiError && e.code.startsWith('totp-');
       }
     });
+    const r = refusal as Refusal | null;
+    if (r?.recover || !input.isConnected) return;
+    // A wrong 6-digit code is retyped, not edited; a long backup code is corrected.
+    if (!codeRefused || r?.keepInput) input.select();
+    else input.value = '';
+    applyWaits();
+    // When the code can no longer work, the next step is a new one: Enter asks for it.
+    if (r?.offerNewCode && resendButton && !resendButton.disabled) resendButton.focus();
+    else input.focus();
   }
 
   function switchLocal(next: Mode): void {
     mode = next;
     render();
-    error.show(null);
+    showError(null);
     info.show(null);
   }
 
   async function switchToEmail(): Promise<void> {
-    error.show(null);
+    showError(null);
     try {
       const next = await busy(root, () => handlers.switchToEmail!());
       if (!next) return;
@@ -164,21 +262,24 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
       render();
       info.show(null);
     } catch (e) {
-      error.show(describeError(e));
+      showFailure(e);
+      applyWaits();
     }
   }
 
   async function resend(): Promise<void> {
-    error.show(null);
+    showError(null);
     info.show(null);
     try {
-      const sent = await busy(root, () => handlers.resend!(challenge.emailOrUsername ?? ''));
+      const sent = await busy(root, () => handlers.resend!(challenge.emailOrUsername ?? handlers.account ?? ''));
       if (sent.length) destination = sent;
-      challenge = { ...challenge, codeGenerated: true };
+      // A fresh code: its lifetime is the server's whole setting.
+      challenge = { ...challenge, codeGenerated: true, codeExpires: undefined };
       render();
-      info.show(`We sent a new code to ${whereTo()}.`);
+      info.show(`We sent a new code to ${destination ? destination.join(' and ') : 'the email address on your account'}.`);
     } catch (e) {
-      error.show(describeError(e));
+      showFailure(e);
+      applyWaits();
       input.focus();
     }
   }

@@ -32,7 +32,7 @@ export function field(label: string, input: HTMLInputElement, hint?: string): HT
 
 /** A live region: `alert` for errors (read at once), `status` for news. */
 export function messageArea(kind: 'alert' | 'status'): HTMLParagraphElement & { show(text: string | null): void } {
-  const el = h('p', { role: kind, class: kind === 'alert' ? 'msg error' : 'msg info' }) as HTMLParagraphElement & { show(text: string | null): void };
+  const el = h('p', { role: kind, class: kind === 'alert' ? 'msg error' : 'msg info', id: uid(kind) }) as HTMLParagraphElement & { show(text: string | null): void };
   el.show = (text) => {
     el.textContent = text ?? '';
     el.hidden = !text;
@@ -58,4 +58,41 @@ export async function busy<T>(form: HTMLElement, work: () => Promise<T>): Promis
 export function focusSoon(el: HTMLElement | null | undefined): void {
   if (!el) return;
   requestAnimationFrame(() => el.focus());
+}
+
+/**
+ * Marks a field as refused and ties the refusal's words to it (aria-invalid, aria-describedby),
+ * so a screen reader on the field hears why; `null` clears both and keeps the field's own hint.
+ */
+export function markInvalid(input: HTMLInputElement, error: HTMLElement | null): void {
+  const hint = `${input.id}-hint`;
+  const own = input.ownerDocument.getElementById(hint) ? [hint] : [];
+  if (error) {
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', [error.id, ...own].join(' '));
+  } else {
+    input.removeAttribute('aria-invalid');
+    if (own.length) input.setAttribute('aria-describedby', own.join(' '));
+    else input.removeAttribute('aria-describedby');
+  }
+}
+
+/**
+ * Calls `tick` with the whole seconds left now and once a second, then `done` when the wait
+ * is over or the element it belongs to has left the page. Returns a stop function.
+ */
+export function everySecondUntil(owner: Element, seconds: number, tick: (left: number) => void, done: () => void): () => void {
+  const until = Date.now() + seconds * 1000;
+  const step = () => {
+    const left = (until - Date.now()) / 1000;
+    if (!owner.isConnected || left <= 0) {
+      clearInterval(timer);
+      if (owner.isConnected) done();
+      return;
+    }
+    tick(left);
+  };
+  const timer = setInterval(step, 1000);
+  tick(seconds);
+  return () => clearInterval(timer);
 }

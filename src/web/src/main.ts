@@ -1,10 +1,13 @@
-import { api, getSession, SESSION_ENDED, setSession } from './api.ts';
+import { api, ENROLMENT_REQUIRED, getSession, loadInfo, SESSION_ENDED, setSession } from './api.ts';
 import { h } from './dom.ts';
 import { loginPage } from './pages/login.ts';
 import { registerPage } from './pages/register.ts';
 import { securityPage } from './pages/security.ts';
+import { sessionsPage } from './pages/sessions.ts';
 import { verifyEmailPage } from './pages/verify-email.ts';
 import { navigate, startRouter } from './router.ts';
+
+const ENROLMENT_MESSAGE = 'Your account needs a second factor before you can do anything else. Set one up below.';
 
 async function signOut(): Promise<void> {
   try {
@@ -22,6 +25,7 @@ function renderNav(): void {
   nav.replaceChildren(h('ul', {},
     signedIn
       ? [h('li', {}, h('a', { href: '/security', 'data-link': '' }, 'Security')),
+        h('li', {}, h('a', { href: '/security/sessions', 'data-link': '' }, 'Sessions')),
         h('li', {}, h('button', { type: 'button', class: 'link', onclick: () => void signOut() }, 'Sign out'))]
       : [h('li', {}, h('a', { href: '/login', 'data-link': '' }, 'Sign in')),
         h('li', {}, h('a', { href: '/register', 'data-link': '' }, 'Create account'))],
@@ -30,6 +34,10 @@ function renderNav(): void {
 
 window.addEventListener('twofold:rendered', renderNav);
 window.addEventListener(SESSION_ENDED, () => navigate('/login', 'Your session has ended. Please sign in again.'));
+window.addEventListener(ENROLMENT_REQUIRED, () => navigate('/security', ENROLMENT_MESSAGE));
+
+// The code lifetime the prompts state comes from the server; a page without it still works.
+await loadInfo();
 
 startRouter({
   '/': () => {
@@ -39,5 +47,6 @@ startRouter({
   '/login': loginPage,
   '/register': registerPage,
   '/security': securityPage,
+  '/security/sessions': sessionsPage,
   '/verify-email': verifyEmailPage,
 });

@@ -1,7 +1,12 @@
 // Error codes from the server, in words a person can act on.
+import type { PageErrorCode } from '../../contract/api.ts';
 import { ApiError } from './api.ts';
+import { describeRefusal, waitText } from './prompt-text.ts';
 
-const words: Record<string, string> = {
+export { waitText };
+
+// Keyed by the contract's codes, so a code renamed on the server is a compile error here.
+const words: Partial<Record<PageErrorCode, string>> = {
   'totp-invalid': 'That code is not right. Check it and try again.',
   'invalid-totp': 'That code is not right. Check your authenticator app and try again.',
   'totp-max-attempts': 'Too many wrong codes. Wait a few minutes, then try again.',
@@ -26,35 +31,25 @@ const words: Record<string, string> = {
   'invalid-params': 'Something you typed is not in the expected form.',
   'error-server-shutting-down': 'The server is restarting. Try again in a moment.',
   'network': 'Cannot reach the server. Check your connection and try again.',
+  'error-2fa-suspended': 'Two-step verification is suspended for this account. Recover your account, or ask your administrator to reset your second factor.',
+  'error-2fa-enrolment-required': 'Set up a second factor first: your account needs one before anything else.',
 };
-
-export function waitText(seconds: number): string {
-  const s = Math.max(1, Math.ceil(seconds));
-  if (s < 90) return `${s} second${s === 1 ? '' : 's'}`;
-  const m = Math.ceil(s / 60);
-  return `${m} minute${m === 1 ? '' : 's'}`;
-}
 
 export function describeError(e: unknown): string {
   if (!(e instanceof ApiError)) return 'Something went wrong. Please try again.';
-  if (e.code === 'error-too-many-requests') {
-    const wait = Number(e.details.timeToReset);
-    return Number.isFinite(wait) && wait > 0
-      ? `Please wait ${waitText(wait)} before asking for another code.`
-      : 'Too many requests. Please wait a little and try again.';
+  if (e.code === 'error-too-many-requests' || e.code === 'totp-max-attempts') {
+    const refusal = describeRefusal(e.code, e.details, e.details.method === 'email' ? 'email' : 'totp');
+    if (refusal) return refusal.text;
   }
   if (e.code === 'error-login-blocked-for-ip' || e.code === 'error-login-blocked-for-user') {
     const wait = Number(e.details.timeToReset);
     return `Too many failed sign-ins. Try again${Number.isFinite(wait) && wait > 0 ? ` in ${waitText(wait)}` : ' later'}.`;
   }
-  if (e.code === 'totp-max-attempts' && e.details.method === 'email') {
-    return 'Too many wrong codes. Ask for a new code and use the newest email.';
-  }
   if (e.code === 'error-invalid-params' && e.details.issues) {
     const first = (e.details.issues as { path?: string }[])[0]?.path;
     if (first) return `“${first.split('.').pop()}” is not in the expected form.`;
   }
-  return words[e.code] ?? (e.status >= 500 ? 'The server had a problem. Please try again.' : 'That did not work. Please try again.');
+  return words[e.code as PageErrorCode] ?? (e.status >= 500 ? 'The server had a problem. Please try again.' : 'That did not work. Please try again.');
 }
 
 /** Same masking as the server's (a•••e@example.com), for the address the user typed. */

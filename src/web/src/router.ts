@@ -30,7 +30,7 @@ export async function render(): Promise<void> {
   const page = routes[path];
   let content: Node;
   try {
-    content = page ? await page() : h('section', { class: 'card' }, h('h1', { tabindex: -1 }, 'Page not found'), h('p', {}, h('a', { href: '/', 'data-link': '' }, 'Go to the start page')));
+    content = page ? await page() : notFound(path);
   } catch {
     content = h('section', { class: 'card' }, h('h1', { tabindex: -1 }, 'Something went wrong'), h('p', {}, 'Reload the page to try again.'));
   }
@@ -42,6 +42,16 @@ export async function render(): Promise<void> {
   const first = main.querySelector<HTMLElement>('[data-autofocus]') ?? heading;
   first?.focus();
   window.dispatchEvent(new CustomEvent('twofold:rendered'));
+}
+
+/** The app's own page for a path it does not have (the server answers such paths with the app and 404). */
+function notFound(path: string): Node {
+  return h('section', { class: 'card', 'aria-labelledby': 'not-found-title', 'data-testid': 'not-found' },
+    h('h1', { id: 'not-found-title', tabindex: -1 }, 'Page not found'),
+    h('p', {}, 'There is no page at ', h('code', {}, path.length > 80 ? `${path.slice(0, 80)}…` : path), '. The link may be old or mistyped.'),
+    h('ul', { class: 'links' },
+      h('li', {}, h('a', { href: '/security', 'data-link': '' }, 'Your security settings')),
+      h('li', {}, h('a', { href: '/login', 'data-link': '' }, 'Sign in'))));
 }
 
 export function startRouter(table: Record<string, Page>): void {

@@ -3,7 +3,7 @@
 // wants a second factor, show the prompt and retry the same call with the
 // `x-2fa-code` / `x-2fa-method` headers. Every protected action on the pages goes through here.
 import { api, ApiError, type TwoFactorAnswer } from './api.ts';
-import { challengeOf, codePrompt, type Answer, type Challenge } from './code-prompt.ts';
+import { challengeOf, codePrompt, isPromptRefusal, type Answer, type Challenge } from './code-prompt.ts';
 import { h } from './dom.ts';
 
 export interface StepUpOptions {
@@ -15,14 +15,19 @@ export interface StepUpOptions {
 
 const isChallenge = (e: unknown): e is ApiError => e instanceof ApiError && e.code === 'totp-required';
 
+const focusedElement = () => (document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : null);
+
 /** Resolves with the action's result, or undefined when the person cancels the prompt. */
 export async function withSecondFactor<T>(action: (answer?: TwoFactorAnswer) => Promise<T>, opts: StepUpOptions): Promise<T | undefined> {
+  // Taken now: while the first try is on its way the button is disabled, and a disabled button loses focus.
+  const opener = focusedElement();
   try {
     return await action();
   } catch (e) {
     if (!isChallenge(e)) throw e;
     return promptForCode(challengeOf(e.details), (answer) => action(answer), {
       ...opts,
+      opener,
       // Naming the method without a code makes the server mail one and describe it.
       switchToEmail: () => action({ method: 'email' }),
     });
@@ -41,10 +46,12 @@ export function sendEmailCode(emailOrUsername: string, auth = true): Promise<str
 export function promptForCode<T>(
   challenge: Challenge,
   run: (answer: Answer) => Promise<T>,
-  opts: StepUpOptions & { switchToEmail?: () => Promise<T> },
+  opts: StepUpOptions & { switchToEmail?: () => Promise<T>; opener?: HTMLElement | null },
 ): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
     const dialog = h('dialog', { class: 'prompt' });
+    // Focus goes back where it was (the button that opened the dialog) when the dialog closes.
+    const opener = opts.opener ?? focusedElement();
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;
@@ -52,17 +59,23 @@ export function promptForCode<T>(
       if (dialog.open) dialog.close();
       dialog.remove();
       fn();
+      // After the page's own handling (which re-enables the opener, or replaces it and
+      // focuses its news): only an opener still there and nothing else focused gets it back.
+      setTimeout(() => {
+        if (opener?.isConnected && (document.activeElement === document.body || document.activeElement === null)) opener.focus();
+      }, 0);
     };
     const prompt = codePrompt(challenge, {
       reason: opts.reason,
       destination: opts.emails,
+      account: opts.emails?.[0],
       async submit(answer) {
         try {
           const result = await run(answer);
           settle(() => resolve(result));
         } catch (e) {
           // A refused code stays in the prompt; anything else belongs to the page.
-          if (e instanceof ApiError && e.code.startsWith('totp-')) throw e;
+          if (isPromptRefusal(e)) throw e;
           settle(() => reject(e));
         }
       },

@@ -1,9 +1,11 @@
 // Sign-in: username or email and password, then the second factor when the server asks.
 import { api, ApiError, getSession, setSession, type TwoFactorAnswer } from '../api.ts';
 import { challengeOf, codePrompt } from '../code-prompt.ts';
-import { busy, field, h, messageArea } from '../dom.ts';
+import { busy, everySecondUntil, field, h, markInvalid, messageArea } from '../dom.ts';
+import { countdown } from '../prompt-text.ts';
 import { describeError, maskEmail } from '../messages.ts';
 import { flashMessage, navigate } from '../router.ts';
+import { recoveryPanel } from '../recovery.ts';
 import { sendEmailCode } from '../step-up.ts';
 
 interface LoginReply {
@@ -24,12 +26,31 @@ export function loginPage(): Node {
     user.value = remembered;
     const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 });
     const error = messageArea('alert');
+    const info = messageArea('status');
+    const timer = h('p', { class: 'countdown', 'data-testid': 'countdown', hidden: true });
+    const submitButton = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
+    let blocked = false;
     const form: HTMLFormElement = h('form', { class: 'stack', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); void signIn(); } },
       field('Username or email', user),
       field('Password', password),
-      error,
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Sign in')),
+      error, timer, info,
+      h('div', { class: 'actions' }, submitButton),
     );
+
+    /** Too many wrong passwords: Sign in waits, with the time left in view. */
+    function holdBack(seconds: number): void {
+      blocked = true;
+      everySecondUntil(form, seconds, (left) => {
+        submitButton.disabled = true;
+        timer.hidden = false;
+        timer.textContent = `You can sign in again in ${countdown(left)}.`;
+      }, () => {
+        blocked = false;
+        submitButton.disabled = false;
+        timer.hidden = true;
+        info.show('You can sign in again now.');
+      });
+    }
     const shownFlash = flash;
     flash = null;
     card.replaceChildren(
@@ -40,24 +61,36 @@ export function loginPage(): Node {
     );
 
     async function signIn(): Promise<void> {
+      if (blocked) return;
+      info.show(null);
       if (!user.value.trim() || !password.value) {
+        const missing = user.value.trim() ? password : user;
         error.show('Type your username or email and your password.');
-        (user.value.trim() ? password : user).focus();
+        markInvalid(missing, error);
+        missing.focus();
         return;
       }
       error.show(null);
+      markInvalid(user, null);
+      markInvalid(password, null);
       remembered = user.value.trim();
       const credentials = { user: remembered, password: password.value };
+      let wait = 0;
       await busy(form, async () => {
         try {
           await attempt(credentials);
         } catch (e) {
           if (e instanceof ApiError && e.code === 'totp-required') return showSecondFactor(credentials, e.details);
+          if (e instanceof ApiError && e.code === 'error-2fa-suspended') return showSuspended(credentials.user);
           error.show(describeError(e));
+          markInvalid(password, error);
           password.value = '';
           password.focus();
+          if (e instanceof ApiError && e.code.startsWith('error-login-blocked')) wait = Number(e.details.timeToReset) || 0;
         }
       });
+      // After busy() has given the buttons back: the block holds Sign in until it ends.
+      if (wait > 0 && form.isConnected) holdBack(wait);
     }
   }
 
@@ -86,6 +119,7 @@ export function loginPage(): Node {
       },
       resend: (who) => sendEmailCode(who, false),
       cancel: () => showCredentials(),
+      account: credentials.user,
     });
     card.replaceChildren(
       h('h1', { id: 'login-title', tabindex: -1 }, 'Two-step verification'),
@@ -93,6 +127,19 @@ export function loginPage(): Node {
       prompt.element,
     );
     prompt.focus();
+  }
+
+  /** Suspended at sign-in (the password was right): the way back, then sign in again. */
+  function showSuspended(who: string): void {
+    const title = h('h1', { id: 'login-title', tabindex: -1 }, 'Two-step verification is suspended');
+    card.replaceChildren(title,
+      h('p', { role: 'alert', class: 'msg error' }, 'After too many wrong codes in a row, codes are not accepted for this account until it is recovered.'),
+      recoveryPanel(who, () => {
+        flash = h('p', { role: 'status', class: 'msg info', tabindex: -1, 'data-flash': '' }, 'The suspension is lifted. Sign in again.');
+        showCredentials();
+      }),
+      h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => showCredentials() }, 'Back to sign in')));
+    title.focus();
   }
 
   showCredentials();

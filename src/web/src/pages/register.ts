@@ -1,6 +1,6 @@
 // Create an account; the server mails a link that proves the address (see verify-email.ts).
-import { api } from '../api.ts';
-import { busy, field, h, messageArea } from '../dom.ts';
+import { api, ApiError } from '../api.ts';
+import { busy, field, h, markInvalid, messageArea } from '../dom.ts';
 import { describeError } from '../messages.ts';
 
 export function registerPage(): Node {
@@ -22,22 +22,16 @@ export function registerPage(): Node {
   );
 
   async function submit(): Promise<void> {
+    for (const i of [username, email, password, again]) markInvalid(i, null);
+    const refuse = (input: HTMLInputElement, text: string) => {
+      error.show(text);
+      markInvalid(input, error);
+      input.focus();
+    };
     const missing = [username, email, password, again].find((i) => !i.value.trim());
-    if (missing) {
-      error.show('Please fill in every field.');
-      missing.focus();
-      return;
-    }
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(username.value.trim())) {
-      error.show('A username may only have letters, digits, dots, dashes and underscores.');
-      username.focus();
-      return;
-    }
-    if (password.value !== again.value) {
-      error.show('The two passwords are not the same.');
-      again.focus();
-      return;
-    }
+    if (missing) return refuse(missing, 'Please fill in every field.');
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(username.value.trim())) return refuse(username, 'A username may only have letters, digits, dots, dashes and underscores.');
+    if (password.value !== again.value) return refuse(again, 'The two passwords are not the same.');
     error.show(null);
     await busy(form, async () => {
       try {
@@ -51,6 +45,10 @@ export function registerPage(): Node {
         done.focus();
       } catch (e) {
         error.show(describeError(e));
+        // The server names what it refused: the field that holds it is marked.
+        const code = e instanceof ApiError ? e.code : '';
+        const culprit = code === 'error-username-in-use' ? username : code === 'error-invalid-email' || code === 'error-email-in-use' ? email : null;
+        if (culprit) markInvalid(culprit, error);
       }
     });
   }

@@ -1,5 +1,5 @@
 import { api } from '../api.ts';
-import { busy, field, h, messageArea } from '../dom.ts';
+import { busy, field, h, markInvalid, messageArea } from '../dom.ts';
 import { describeError } from '../messages.ts';
 import { withSecondFactor } from '../step-up.ts';
 import type { SectionContext } from './security.ts';
@@ -18,13 +18,17 @@ export function passwordSection(ctx: SectionContext): HTMLElement {
 
   async function change(): Promise<void> {
     info.show(null);
+    markInvalid(password, null);
+    markInvalid(again, null);
     if (!password.value) {
       error.show('Type the new password.');
+      markInvalid(password, error);
       password.focus();
       return;
     }
     if (password.value !== again.value) {
       error.show('The two passwords are not the same.');
+      markInvalid(again, error);
       again.focus();
       return;
     }

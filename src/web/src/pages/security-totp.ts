@@ -1,7 +1,7 @@
 // The authenticator app: set up (QR code and key, confirm with a code, backup codes shown
 // once), backup codes left, new backup codes, turn off.
 import { api, ApiError } from '../api.ts';
-import { busy, field, focusSoon, h, messageArea } from '../dom.ts';
+import { busy, field, focusSoon, h, markInvalid, messageArea } from '../dom.ts';
 import { describeError } from '../messages.ts';
 import { promptForCode, withSecondFactor } from '../step-up.ts';
 import { backupCodesPanel } from './backup-codes.ts';
@@ -101,6 +101,8 @@ export async function totpSection(ctx: SectionContext): Promise<HTMLElement> {
       h('h3', {}, '1. Add this account to your app'),
       h('p', {}, 'Scan the QR code with your authenticator app.'),
       enrolment.qrCode ? h('img', { class: 'qr', src: enrolment.qrCode, width: 200, height: 200, alt: 'QR code that adds this account to an authenticator app' }) : '',
+      // On the phone itself there is nothing to scan: the otpauth link opens the app directly.
+      h('p', {}, h('a', { href: enrolment.url, 'data-testid': 'otpauth-link' }, 'On this phone? Open the authenticator app')),
       h('p', {}, 'Cannot scan it? Type this key into the app instead:'),
       h('p', { class: 'secret-row' },
         h('code', { class: 'secret', 'data-testid': 'totp-secret' }, grouped(enrolment.secret)),
@@ -117,10 +119,12 @@ export async function totpSection(ctx: SectionContext): Promise<HTMLElement> {
       const digits = code.value.replace(/\D/g, '');
       if (digits.length !== 6) {
         formError.show('Type the 6 digits the app shows.');
+        markInvalid(code, formError);
         code.focus();
         return;
       }
       formError.show(null);
+      markInvalid(code, null);
       await busy(form, async () => {
         try {
           const r = await api<{ codes: string[] }>('POST', '/api/v1/users.totp.validate', { body: { code: digits } });
@@ -129,6 +133,7 @@ export async function totpSection(ctx: SectionContext): Promise<HTMLElement> {
           formError.show(e instanceof ApiError && (e.code === 'invalid-totp' || e.code === 'totp-invalid')
             ? 'That code is not right. Check the time on your phone, wait for a new code and try again.'
             : describeError(e));
+          markInvalid(code, formError);
           code.value = '';
           code.focus();
         }

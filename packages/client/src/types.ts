@@ -1,0 +1,112 @@
+// The wire shapes the SDK reads and writes. They mirror the server's protocol (spec §1–§4,
+// docs/api.md); once the project has a shared contract module (src/contract) these should
+// be imported from it instead of being restated here.
+
+/** A second factor the server can ask for. `password` is the SHA-256 hex of the password. */
+export type SecondFactorMethod = 'totp' | 'email' | 'password';
+
+/** The codes of a challenge the hook is asked to answer. */
+export type ChallengeCode = 'totp-required' | 'totp-invalid';
+
+/** Error codes the SDK gives a meaning to; any other server code comes through as a string. */
+export type KnownErrorCode =
+  | ChallengeCode
+  | 'totp-max-attempts'
+  | 'error-too-many-requests'
+  | 'error-parameter-required'
+  | 'error-invalid-user'
+  | 'error-invalid-params'
+  | 'error-method-not-found'
+  | 'error-login-blocked-for-ip'
+  | 'error-login-blocked-for-user'
+  | 'not-authorized'
+  | 'unauthorized'
+  | 'login-failed'
+  // Raised by the SDK itself, never sent by the server.
+  | 'network'
+  | 'connection-closed'
+  | 'bad-request'
+  | 'bad-response';
+
+// `string & {}` keeps editor completion for the known codes while accepting new ones.
+export type ErrorCode = KnownErrorCode | (string & {});
+
+/** `details` of `totp-required` / `totp-invalid` / `totp-max-attempts` (spec §3.3). */
+export interface ChallengeDetails {
+  /** The method the server chose for this call. */
+  method: SecondFactorMethod;
+  /** Whether this very challenge mailed a code (email only). */
+  codeGenerated?: boolean;
+  /** Enabled methods among `totp` and `email`, in that order; never `password`. */
+  availableMethods: SecondFactorMethod[];
+  /** Live email codes and their expiry instants (ISO strings, oldest first). */
+  codeCount?: number;
+  codeExpires?: string[];
+  /** Whom to ask `sendEmailCode` for ("send again"). */
+  emailOrUsername?: string;
+  [key: string]: unknown;
+}
+
+export type Transport = 'rest' | 'ddp';
+
+/** What the `onChallenge` hook is told. */
+export interface ChallengeContext {
+  /** The method whose code the server wants (`details.method`). */
+  method: SecondFactorMethod;
+  details: ChallengeDetails;
+  /** 1 for the first challenge of a call, then one more after each refused code. */
+  attempt: number;
+  transport: Transport;
+  /** `totp-required` (no code yet) or `totp-invalid` (the previous code was refused). */
+  error: ChallengeCode;
+  /** What is being called: the REST path or the DDP method name (`login` for logins). */
+  call: string;
+}
+
+/**
+ * The hook's answer: a code for `context.method`, a code for another method
+ * (`{code, method}`), or null to give up (the call then rejects with TwoFactorRequiredError).
+ */
+export type ChallengeAnswer = string | { code: string; method?: SecondFactorMethod } | null | undefined;
+
+export type ChallengeHook = (context: ChallengeContext) => ChallengeAnswer | Promise<ChallengeAnswer>;
+
+/** Options both clients share. */
+export interface ChallengeOptions {
+  onChallenge?: ChallengeHook;
+  /** Codes the hook may supply for one call before the SDK gives up (default 3). */
+  maxAttempts?: number;
+}
+
+/** The logged-in user as `GET /api/v1/me` and the login answer describe it. Never a secret. */
+export interface Me {
+  _id: string;
+  username: string;
+  name?: string;
+  emails?: { address: string; verified: boolean }[];
+  roles?: string[];
+  status?: string;
+  services?: { totp?: { enabled: boolean }; email2fa?: { enabled: boolean } };
+  [key: string]: unknown;
+}
+
+/** REST login state: the values of the `X-User-Id` and `X-Auth-Token` headers. */
+export interface RestSession {
+  userId: string;
+  authToken: string;
+}
+
+export interface RestLoginResult extends RestSession {
+  me: Me;
+}
+
+/** The DDP `login` result, its `tokenExpires` decoded from EJSON. */
+export interface DdpLoginResult {
+  id: string;
+  token: string;
+  tokenExpires: Date;
+  type: 'password' | 'resume';
+}
+
+/** Who logs in on DDP: a username or email string, or Meteor's selector. */
+export type DdpUserSelector = string | { username: string } | { email: string } | { id: string };
