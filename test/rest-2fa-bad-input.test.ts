@@ -78,15 +78,18 @@ for (const store of storesUnderTest) {
       assert.equal(hugeMethod.status, 400);
     });
 
-    it('an unknown method name is ignored: the user\'s own method checks the code', async () => {
+    it('an unknown method name is refused before any code is looked at, as on DDP (one method-name list)', async () => {
       const u = await w.emailUser();
       const auth = await w.loginEmailUser(u);
       const code = await w.codeFrom(u, () => w.call('POST', PAT, { auth, body: { tokenName: 'a' } }));
-      const wrong = await w.call('POST', PAT, { auth, body: { tokenName: 'a' }, headers: { 'x-2fa-code': code === '000000' ? '000001' : '000000', 'x-2fa-method': 'sms' } });
-      assert.equal(wrong.status, 400);
-      assert.equal(wrong.body.errorType, 'totp-invalid');
-      assert.equal(wrong.body.details.method, 'email');
-      const right = await w.call('POST', PAT, { auth, body: { tokenName: 'a' }, headers: { 'x-2fa-code': code, 'x-2fa-method': 'SMS' } });
+      for (const method of ['sms', 'SMS', 'Email']) {
+        const refused = await w.call('POST', PAT, { auth, body: { tokenName: 'a' }, headers: { 'x-2fa-code': code, 'x-2fa-method': method } });
+        assert.equal(refused.status, 400, method);
+        assert.equal(refused.body.errorType, 'error-invalid-params', method);
+        assert.match(refused.body.error, /twoFactorMethod must be one of totp, email, password/);
+      }
+      // Nothing was counted against the code: it still passes with a real method name.
+      const right = await w.call('POST', PAT, { auth, body: { tokenName: 'a' }, headers: { 'x-2fa-code': code, 'x-2fa-method': 'email' } });
       assert.equal(right.status, 200);
     });
 

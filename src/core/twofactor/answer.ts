@@ -25,25 +25,17 @@ export const isMethodName = (v: unknown): v is MethodName => typeof v === 'strin
 /** A whole number is taken as its digits (the seeds print `code: 56830`). */
 export const codeFromNumber = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v);
 
-export interface ParseAnswerOptions {
-  /**
-   * A method name outside the list: refused (DDP, where Rocket.Chat's clients only send the
-   * three), or taken as no name so the user's own method applies (REST headers, as pinned by
-   * the REST bad-input tests).
-   */
-  unknownMethod: 'refuse' | 'ignore';
-}
-
 /** The refusal of an answer of the wrong shape, the same whichever transport carried it. */
 const invalid = (reason: string) => new TwofoldError('error-invalid-params', undefined, reason);
 
-export function parseAnswer(raw: { code?: unknown; method?: unknown }, opts: ParseAnswerOptions): SecondFactorAnswer {
+/** An unknown method name is refused on every transport, before any code is looked at. */
+export function parseAnswer(raw: { code?: unknown; method?: unknown }): SecondFactorAnswer {
   const code = codeFromNumber(raw.code);
   if (code !== undefined && (typeof code !== 'string' || code.length > MAX_ANSWER_LENGTH)) throw invalid('twoFactorCode must be a string');
   let method: MethodName | undefined;
   if (raw.method !== undefined) {
-    if (isMethodName(raw.method)) method = raw.method;
-    else if (opts.unknownMethod === 'refuse') throw invalid(`twoFactorMethod must be one of ${METHOD_NAMES.join(', ')}`);
+    if (!isMethodName(raw.method)) throw invalid(`twoFactorMethod must be one of ${METHOD_NAMES.join(', ')}`);
+    method = raw.method;
   }
   return { code, method };
 }

@@ -16,7 +16,7 @@ export function splitTwoFactorParam(params: unknown[]): { params: unknown[]; ans
   if (last === null || typeof last !== 'object' || Array.isArray(last) || !('twoFactorCode' in last)) return { params, answer: {} };
   const { twoFactorCode, twoFactorMethod } = last as { twoFactorCode: unknown; twoFactorMethod?: unknown };
   // A key that is there must hold a code (EJSON has no undefined, but an object built in-process may).
-  const answer = parseAnswer({ code: twoFactorCode ?? null, method: twoFactorMethod }, { unknownMethod: 'refuse' });
+  const answer = parseAnswer({ code: twoFactorCode ?? null, method: twoFactorMethod });
   return { params: params.slice(0, -1), answer };
 }
 
@@ -42,7 +42,7 @@ export function unwrapCallWithTwoFactor(registry: Registry, ctx: OperationContex
   const { ddpMethod } = parsed.data;
   const target = NOT_WRAPPABLE.has(ddpMethod) ? undefined : registry.ddpMethod(ddpMethod);
   if (!target) throw new TwofoldError('error-method-not-found', { method: ddpMethod }, `Method '${ddpMethod}' not found`);
-  const answer = parseAnswer({ code: parsed.data.code, method: parsed.data.method }, { unknownMethod: 'refuse' });
+  const answer = parseAnswer({ code: parsed.data.code, method: parsed.data.method });
   return { target, input: ddpInput(target, parsed.data.params), answer };
 }
 

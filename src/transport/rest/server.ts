@@ -157,7 +157,7 @@ async function restContext(app: App, req: FastifyRequest): Promise<OperationCont
     transport: 'rest',
     ...await identify(app, req),
     // An unknown method name in the header is no name: the user's own method checks the code.
-    answer: parseAnswer({ code: header(req, 'x-2fa-code'), method: header(req, 'x-2fa-method') }, { unknownMethod: 'ignore' }),
+    answer: parseAnswer({ code: header(req, 'x-2fa-code'), method: header(req, 'x-2fa-method') }),
     session: { loggedIn() {}, loggedOut() {} },
   };
 }
