@@ -191,7 +191,10 @@ for (const store of storesUnderTest) {
       const totpDisable = doc.paths['/api/v1/users.totp.disable'].post;
       assert.equal(totpDisable['x-twofold-second-factor'], 'code-argument');
       assert.ok(totpDisable.responses['400'].content['application/json'].schema.anyOf.some((b: Doc) => b.$ref === '#/components/schemas/TwoFactorError'));
-      assert.ok(!totpDisable.parameters.some((p: Doc) => p.$ref === '#/components/parameters/TwoFactorCode'));
+      // …and, for someone who lost the phone, an emailed code in the 2FA headers instead (issue 14 §1).
+      assert.ok(totpDisable.parameters.some((p: Doc) => p.$ref === '#/components/parameters/TwoFactorCode'));
+      assert.ok(totpDisable.parameters.some((p: Doc) => p.$ref === '#/components/parameters/TwoFactorMethod'));
+      assert.ok(!doc.paths['/api/v1/users.totp.validate'].post.parameters.some((p: Doc) => p.$ref === '#/components/parameters/TwoFactorCode'));
 
       // An operation that never asks documents no 2FA headers; an anonymous one no login.
       const enable = resolved.paths['/api/v1/users.2fa.enableEmail'].post;

@@ -110,21 +110,37 @@ async function applySecondFactor<I, O>(op: Operation<I, O>, ctx: OperationContex
   if (rule.kind === 'code-argument') {
     const user = ctx.user;
     if (!user) throw new TwofoldError('error-invalid-user');
-    const code = rule.code(input);
+    const code = rule.code(input) ?? '';
+    const emailCode = byEmail(rule, ctx) ? answer.code ?? '' : undefined;
     try {
       if (rule.of === 'enrolment') {
         const wrong = rule.wrong && (() => rule.wrong!({ ...ctx, user }, input));
         await checkEnrolmentCode(ctx.app.twoFactor, user, user.totpPendingSecret ?? '', code, client, wrong);
-      } else {
-        await checkAuthenticatorCode(ctx.app.twoFactor, user, code, client);
+      } else if (!(emailCode !== undefined && outcome?.passed === 'verified' && outcome.method === 'email')) {
+        // (callWithTwoFactorRequired already spent that email code on this very call.)
+        outcome = await checkAuthenticatorCode(ctx.app.twoFactor, user, code, client, emailCode);
       }
     } catch (e) {
-      // Too many failures stays an error: the client must learn it has to wait.
-      if (rule.refused && isTwofoldError(e) && (e.code === 'totp-invalid' || e.code === 'totp-required')) return { refused: rule.refused(e) };
+      // Too many failures stays an error: the client must learn it has to wait. So does the
+      // challenge of a caller who named the email method: a code was mailed, or email is not theirs.
+      const asked = isTwofoldError(e) && (e.code === 'totp-invalid' || (e.code === 'totp-required' && emailCode === undefined));
+      if (rule.refused && asked) return { refused: rule.refused(e) };
       throw e;
     }
   }
   return { passed: outcome ? { outcome } : {} };
+}
+
+/** The caller named the email method on an operation whose code argument an emailed code may replace. */
+const byEmail = (rule: SecondFactorRule, ctx: OperationContext) =>
+  rule.kind === 'code-argument' && rule.byEmail === true && ctx.answer.method === 'email';
+
+/** A `code-argument` operation called without its code (and not the email way): the missing parameter, before any state check. */
+function requireCodeArgument<I>(op: Operation<I>, ctx: OperationContext, input: I): void {
+  const rule = op.secondFactor;
+  if (rule.kind === 'code-argument' && rule.code(input) === undefined && !byEmail(rule, ctx)) {
+    throw new TwofoldError('error-parameter-required', { param: 'code' }, 'code is required');
+  }
 }
 
 /** The one path every call takes: login rule, input schema, precondition, second factor, handler. */
@@ -134,6 +150,7 @@ export async function invoke<I, O, A extends AuthRule>(op: Operation<I, O, A>, c
   // TWOFOLD_REQUIRE_2FA_FOR_ROLES: such a user may only do what enrolling needs.
   if (ctx.user && !op.allowedBeforeEnrolment && mustEnrolFirst(ctx.user, ctx.app.settings)) throw new TwofoldError('error-2fa-enrolment-required');
   const input = parseInput(op, raw, ctx.transport);
+  requireCodeArgument(op, ctx, input);
   await op.precondition?.(own, input);
   const applied = await applySecondFactor(op, ctx, input, opts);
   if ('refused' in applied) return applied.refused;

@@ -73,7 +73,9 @@ export interface CallCheckOptions<I> {
  *   user (null for a resume, never asked); the password is never a second factor there;
  * - `code-argument`: the code is the operation's own input (Rocket.Chat's `2fa:disable(code)`,
  *   or the first code of an app being enrolled), checked every time, never remembered;
- *   `refused` turns a wrong or missing code into the operation's own answer or error.
+ *   `refused` turns a wrong or missing code into the operation's own answer or error;
+ *   `byEmail`: a caller who names the email method (and has email codes on) answers with an
+ *   emailed code instead of the argument (the lost-phone way), under the same budget.
  */
 export type SecondFactorRule<I = any, O = any> =
   | { kind: 'none' }
@@ -82,9 +84,12 @@ export type SecondFactorRule<I = any, O = any> =
   | { kind: 'login'; firstFactor: (ctx: OperationContext, input: I) => Promise<LoginSubject | null> }
   | {
     kind: 'code-argument';
-    code: (input: I) => string;
+    /** The argument's code; absent is refused as a missing parameter unless the email way is taken. */
+    code: (input: I) => string | undefined;
     /** Whose code: the enrolled authenticator's (default), or the pending one being enrolled. */
     of?: 'authenticator' | 'enrolment';
+    /** An emailed code (`x-2fa-method: email`, `twoFactorMethod: 'email'`) may stand in for the argument. */
+    byEmail?: boolean;
     refused?: (e: TwofoldError) => O;
     /** Runs when the code was looked at and was wrong, before the refusal. */
     wrong?: (ctx: UserContext, input: I) => Promise<void>;

@@ -8,18 +8,22 @@ import { codeFromNumber, MAX_CODE_LENGTH } from '../core/twofactor/answer.ts';
 import { newTotpSecret, otpauthUrl } from '../core/twofactor/totp.ts';
 import { recordAudit } from './shared/audit.ts';
 import { revokeCredentials } from './shared/credentials.ts';
-import { defineOperation, type UserContext } from './registry.ts';
+import { defineOperation, type SecondFactorPassed, type UserContext } from './registry.ts';
 import * as s from './schemas.ts';
 
 // The authenticator app (spec §3.7): enrolment in two steps, backup codes, turning it off,
 // and the admin reset. Rocket.Chat's `2fa:*` methods take the authenticator's code as
 // their argument; that argument is the check for disable and regenerateCodes (their
-// `code-argument` rule, applied by invoke), so nothing is asked twice.
+// `code-argument` rule, applied by invoke), so nothing is asked twice. Someone who lost the
+// phone and has email codes on names the email method instead and answers with a mailed code
+// (`byEmail`); the audit event then says `via: 'email'`.
 
 // Some clients send the digits as a JSON number. A preprocess rather than a union keeps a
 // missing code reported as `error-parameter-required`.
 const authenticatorCode = z.preprocess(codeFromNumber, z.string().min(1).max(MAX_CODE_LENGTH));
 const codeInput = z.object({ code: authenticatorCode }).strict();
+/** Turning the app off or renewing its codes: the code may be left out when an emailed code stands in for it (`byEmail`). */
+const codeOrEmailInput = z.preprocess((v) => v ?? {}, z.object({ code: authenticatorCode.optional() }).strict());
 const codeParam = (p: unknown[]) => ({ code: p[0] });
 
 const invalidTotp = () => new TwofoldError('invalid-totp');
@@ -40,6 +44,10 @@ const refusal = (refused: TwofoldError): Refusal => ({ refused });
 
 /** REST has no falsy success: a refusal is the engine's own error. */
 const refusalReply = (r: Refusal) => ({ status: r.refused.status, body: restErrorBody(r.refused) });
+
+/** The audit trail tells an emailed code from the app's: the lost-phone way is worth spotting. */
+const viaDetails = (passed: SecondFactorPassed) =>
+  (passed.outcome?.passed === 'verified' && passed.outcome.method === 'email' ? { via: 'email' } : undefined);
 
 type DisableResult = Refusal | { disabled: true };
 type RegenerateResult = Refusal | { codes: string[] };
@@ -118,40 +126,40 @@ export const validateTotpOperation = defineOperation({
 
 export const disableTotpOperation = defineOperation({
   name: 'users.totp.disable',
-  summary: 'Turn the authenticator app off with one of its codes or a backup code (never remembered).',
+  summary: 'Turn the authenticator app off with one of its codes or a backup code, or (lost phone, email codes on) an emailed code with x-2fa-method email. Never remembered.',
   auth: 'user',
   authError: 'not-authorized',
-  secondFactor: { kind: 'code-argument', code: ({ code }) => code, refused: refusal },
-  input: codeInput,
+  secondFactor: { kind: 'code-argument', code: ({ code }) => code, byEmail: true, refused: refusal },
+  input: codeOrEmailInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.disable', reply: (r: DisableResult) => ('refused' in r ? refusalReply(r) : { body: { success: true } }) },
   ddp: { name: '2fa:disable', params: codeParam, reply: (r: DisableResult) => !('refused' in r) },
   precondition: totpMustBeOn,
-  async handler(ctx): Promise<DisableResult> {
+  async handler(ctx, _input, passed): Promise<DisableResult> {
     const { app } = ctx;
     const user = ctx.user;
     await app.store.twoFactor.turnOffTotp(user.id);
     await revokeCredentials(app, user.id, ctx);
-    await recordAudit(ctx, { event: 'method-disabled', userId: user.id, method: 'totp' });
+    await recordAudit(ctx, { event: 'method-disabled', userId: user.id, method: 'totp', details: viaDetails(passed) });
     return { disabled: true };
   },
 });
 
 export const regenerateCodesOperation = defineOperation({
   name: 'users.totp.regenerateCodes',
-  summary: 'Replace the backup codes with 12 new ones, given a code from the app or a backup code.',
+  summary: 'Replace the backup codes with 12 new ones, given a code from the app or a backup code, or (email codes on) an emailed code with x-2fa-method email.',
   auth: 'user',
   authError: 'not-authorized',
-  secondFactor: { kind: 'code-argument', code: ({ code }) => code, refused: refusal },
-  input: codeInput,
+  secondFactor: { kind: 'code-argument', code: ({ code }) => code, byEmail: true, refused: refusal },
+  input: codeOrEmailInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.regenerateCodes', reply: (r: RegenerateResult) => ('refused' in r ? refusalReply(r) : { body: { codes: r.codes, success: true } }) },
   ddp: { name: '2fa:regenerateCodes', params: codeParam, reply: (r: RegenerateResult) => ('refused' in r ? undefined : { codes: r.codes }) },
   precondition: totpMustBeOn,
-  async handler(ctx): Promise<RegenerateResult> {
+  async handler(ctx, _input, passed): Promise<RegenerateResult> {
     const { app } = ctx;
     const user = ctx.user;
     const { codes, hashes } = freshCodes(app, user);
     await app.store.twoFactor.replaceBackupCodes(user.id, hashes);
-    await recordAudit(ctx, { event: 'backup-codes-regenerated', userId: user.id, method: 'totp' });
+    await recordAudit(ctx, { event: 'backup-codes-regenerated', userId: user.id, method: 'totp', details: viaDetails(passed) });
     return { codes };
   },
 });

@@ -44,4 +44,17 @@ describe('decide: the second-factor decision without I/O', () => {
     assert.deepEqual(decide({ user }, { purpose: 'login', policy: 'always', code: digest, method: 'password' }, w.settings, now), { kind: 'pass', passed: 'nothing-to-ask' });
     assert.deepEqual(decide({ user }, { purpose: 'code-argument', code: '' }, { ...w.settings, twoFactorEnabled: false }, now), { kind: 'challenge', method: 'totp', available: [], send: false });
   });
+
+  it('an emailed code stands in for the authenticator argument only for a user with email codes on', () => {
+    const w = engineWorld();
+    const now = w.clock.now();
+    const withEmail = w.user({ email2faEnabled: true });
+    assert.deepEqual(decide({ user: withEmail }, { purpose: 'code-argument', code: '', emailCode: '' }, w.settings, now), { kind: 'challenge', method: 'email', available: ['email'], send: true });
+    assert.deepEqual(decide({ user: withEmail }, { purpose: 'code-argument', code: '654321', emailCode: '123456' }, w.settings, now),
+      { kind: 'verify', method: 'email', available: ['email'], code: '123456', remember: null });
+    const without = w.user();
+    assert.deepEqual(decide({ user: without }, { purpose: 'code-argument', code: '', emailCode: '123456' }, w.settings, now), { kind: 'challenge', method: 'totp', available: [], send: false });
+    assert.equal((decide({ user: without }, { purpose: 'code-argument', code: '654321', emailCode: '123456' }, w.settings, now) as { method: string }).method, 'totp');
+    assert.equal(decide({ user: withEmail }, { purpose: 'code-argument', code: '', emailCode: '' }, { ...w.settings, email2faEnabled: false }, now).kind, 'challenge');
+  });
 });

@@ -43,12 +43,14 @@ export interface DecisionState {
 
 /**
  * The request: a call or a login (the operation's policy), or the authenticator's own code
- * given as an operation's argument (`code-argument`: always the app's code, checked even with
- * 2FA off globally, never remembered, and nothing mailed when it is missing).
+ * given as an operation's argument (`code-argument`: the app's code, checked even with 2FA
+ * off globally, never remembered, and nothing mailed when it is missing). `emailCode` is set
+ * when the caller named the email method instead (a lost phone): for a user with email codes
+ * on, that emailed code stands in for the argument, and an empty one mails a code.
  */
 export type DecisionRequest =
   | Omit<CheckRequest, 'user' | 'token' | 'client'>
-  | { purpose: 'code-argument'; code: string };
+  | { purpose: 'code-argument'; code: string; emailCode?: string | undefined };
 
 export type Decision =
   /** Nothing to check: 2FA off, a remembered success, no method, or the new-account grace. */
@@ -62,6 +64,11 @@ export function decide(state: DecisionState, req: DecisionRequest, s: TwoFactorS
   const { user } = state;
   if (req.purpose === 'code-argument') {
     const available = availableMethods(user, s);
+    // Without email codes on (and a verified address) the email way does not exist: the app's code is asked.
+    if (req.emailCode !== undefined && available.includes('email')) {
+      if (req.emailCode === '') return { kind: 'challenge', method: 'email', available, send: true };
+      return { kind: 'verify', method: 'email', available, code: req.emailCode, remember: null };
+    }
     if (req.code === '') return { kind: 'challenge', method: 'totp', available, send: false };
     return { kind: 'verify', method: 'totp', available, code: req.code, remember: null };
   }

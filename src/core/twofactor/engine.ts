@@ -133,10 +133,14 @@ const codeKind = (method: MethodName, code: string) => (methodFor(method, code).
  * argument, as Rocket.Chat's `2fa:*` methods do. The code proves possession of the thing
  * being changed, so it is checked even with 2FA switched off globally, and never
  * remembered; the failure budget and the replay guard are the same as for every check.
+ * `emailCode` (the caller named the email method): someone who lost the phone proves
+ * themself with an emailed code instead, when they have email codes on; empty mails one.
  */
-export async function checkAuthenticatorCode(deps: TwoFactorDeps, user: User, code: string, client?: CheckRequest['client']): Promise<void> {
+export async function checkAuthenticatorCode(
+  deps: TwoFactorDeps, user: User, code: string, client?: CheckRequest['client'], emailCode?: string,
+): Promise<CheckOutcome> {
   deps = forClient(deps, client);
-  await applyDecision(deps, user, decide({ user }, { purpose: 'code-argument', code }, deps.settings, deps.clock.now()));
+  return applyDecision(deps, user, decide({ user }, { purpose: 'code-argument', code, emailCode }, deps.settings, deps.clock.now()));
 }
 
 /**

@@ -325,7 +325,8 @@ function responsesOf(op: Operation): Json {
   if (op.secondFactor.kind === 'code-argument') add(400, ref('schemas', 'TwoFactorError'), 'The code in the input is wrong or tried too often: `totp-invalid`, `totp-max-attempts`.');
   if (op.auth === 'user' || op.auth === 'admin') add(401, errorBody, `Not logged in: \`${op.authError ?? 'not-authorized'}\`.`);
   if (op.auth === 'admin') add(403, errorBody, 'Not an admin: `error-not-allowed`.');
-  if (mayAskByPolicy(op) || SENDS_MAIL_ON_REQUEST.has(op.name) || custom.some((g) => g.twoFactor)) {
+  const mailsByEmail = op.secondFactor.kind === 'code-argument' && op.secondFactor.byEmail === true;
+  if (mayAskByPolicy(op) || SENDS_MAIL_ON_REQUEST.has(op.name) || custom.some((g) => g.twoFactor) || mailsByEmail) {
     add(429, errorBody, 'Too many mails asked for (codes, links): `error-too-many-requests`, `details.timeToReset` in seconds.', true);
   }
   for (const g of custom) add(g.status, g.schema, `${g.codes.map((c) => `\`${c}\``).join(', ')}: this endpoint's own body.`, g.rateLimited);
@@ -354,7 +355,8 @@ const PATH_PARAM = /:([A-Za-z0-9_]+)(\([^)]*\))?/g;
 function operationObject(op: Operation, method: HttpMethod, operationId: string, inputRef: Json, inputSchema: Json, schemas: Record<string, Json>): Json {
   const binding = op.rest!;
   const policy = documentedPolicy(op);
-  const asks = mayAskByPolicy(op) || customErrorBodies(op).some((g) => g.twoFactor);
+  const byEmail = op.secondFactor.kind === 'code-argument' && op.secondFactor.byEmail === true;
+  const asks = mayAskByPolicy(op) || customErrorBodies(op).some((g) => g.twoFactor) || byEmail;
   const pathParams = [...binding.path.matchAll(PATH_PARAM)].map((m) => m[1]!);
   const properties = Object.assign({}, ...objectBranches(inputSchema, schemas).map((b) => b.properties as Json)) as Json;
 
@@ -367,6 +369,7 @@ function operationObject(op: Operation, method: HttpMethod, operationId: string,
   if (policy === 'always') notes.push('Asks for a second factor every time (when the user has a method), even after a remembered success.');
   if (policy === 'depends') notes.push('May ask for a second factor, depending on the settings or the input (see the summary).');
   if (policy === 'code-argument') notes.push('The authenticator code is part of the input and is checked every time.');
+  if (byEmail) notes.push('Lost the phone: with `x-2fa-method: email` an emailed code in `x-2fa-code` stands in for `code` (when the user has email codes on); without `x-2fa-code` one is mailed (`totp-required`, method email).');
   if (binding.input) {
     notes.push('The REST binding maps the raw request (Rocket.Chat\'s field names, query strings) onto the input documented here before checking it'
       + (keepsNames(op, Object.keys(properties)) ? '; the names documented here are also accepted as they are.' : '.'));
