@@ -3,6 +3,7 @@
 import { api, ApiError } from '../api.ts';
 import { busy, field, focusSoon, h, markInvalid, messageArea } from '../dom.ts';
 import { describeError } from '../messages.ts';
+import type { Answer } from '../code-prompt.ts';
 import { promptForCode, withSecondFactor } from '../step-up.ts';
 import { backupCodesPanel } from './backup-codes.ts';
 import type { SectionContext } from './security.ts';
@@ -17,11 +18,26 @@ interface Enrolment {
 const grouped = (secret: string) => secret.replace(/(.{4})/g, '$1 ').trim();
 
 // Disable and regenerate take the code as their argument (Rocket.Chat's 2fa:* calls);
-// the app's code or a backup code both work there.
+// the app's code or a backup code both work there. With email codes on, a lost phone is no
+// dead end: the prompt also offers an emailed code, sent in the 2FA headers instead.
 const appOrBackup = { method: 'totp', availableMethods: ['totp'] };
+
+/** Calls `path` with the app's (or a backup) code in the body, or an emailed code in the headers. */
+function appCodeCall<T>(path: '/api/v1/users.totp.disable' | '/api/v1/users.totp.regenerateCodes', emailToo: boolean, reason: string, emails: string[]) {
+  const call = (answer: Answer) => (answer.method === 'email'
+    ? api<T>('POST', path, { twoFactor: answer })
+    : api<T>('POST', path, { body: { code: answer.code } }));
+  const challenge = emailToo ? { method: 'totp', availableMethods: ['totp', 'email'] } : appOrBackup;
+  return promptForCode(challenge, call, {
+    reason, emails,
+    // Naming the method without a code makes the server mail one (answered with totp-required, method email).
+    ...(emailToo ? { switchToEmail: () => api<T>('POST', path, { twoFactor: { method: 'email' } }) } : {}),
+  });
+}
 
 export async function totpSection(ctx: SectionContext): Promise<HTMLElement> {
   const on = ctx.me.services.totp.enabled;
+  const emailOn = ctx.me.services.email2fa.enabled;
   const error = messageArea('alert');
   const section = h('section', { class: 'card', 'aria-labelledby': 'totp-title' }, h('h2', { id: 'totp-title' }, 'Authenticator app'));
   const body = h('div', { class: 'stack' });
@@ -66,18 +82,16 @@ export async function totpSection(ctx: SectionContext): Promise<HTMLElement> {
       h('button', {
         type: 'button',
         onclick: run(async () => {
-          const r = await promptForCode(appOrBackup, ({ code }) => api<{ codes: string[] }>('POST', '/api/v1/users.totp.regenerateCodes', { body: { code } }), {
-            reason: 'To make new backup codes, confirm it is you. Your old backup codes stop working.',
-          });
+          const r = await appCodeCall<{ codes: string[] }>('/api/v1/users.totp.regenerateCodes', emailOn,
+            'To make new backup codes, confirm it is you. Your old backup codes stop working.', ctx.verifiedEmails);
           if (r) showCodes(r.codes, 'You have 12 new backup codes.');
         }),
       }, 'Make new backup codes'),
       h('button', {
         type: 'button', class: 'danger',
         onclick: run(async () => {
-          const r = await promptForCode(appOrBackup, ({ code }) => api('POST', '/api/v1/users.totp.disable', { body: { code } }), {
-            reason: 'To turn off the authenticator app, confirm it is you.',
-          });
+          const r = await appCodeCall<{ success: true }>('/api/v1/users.totp.disable', emailOn,
+            'To turn off the authenticator app, confirm it is you.', ctx.verifiedEmails);
           if (r) await ctx.refresh('The authenticator app is off. Its backup codes no longer work.');
         }),
       }, 'Turn off authenticator app'),
