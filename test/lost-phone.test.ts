@@ -149,6 +149,16 @@ for (const store of storesUnderTest) {
       const fresh = await ddp.call('2fa:regenerateCodes', { twoFactorCode: code, twoFactorMethod: 'email' }) as { codes: string[] };
       assert.equal(fresh.codes.length, 12);
 
+      const ddpOff = await DdpTestClient.open(t.wsUrl);
+      const { address: gilAddress, auth: gil } = await withApp('gil');
+      await ddpOff.call('login', { resume: gil.authToken });
+      const gilCode = await t.mail.nextCode(gilAddress, async () => {
+        assert.equal((await ddpError(ddpOff.call('2fa:disable', { twoFactorCode: '', twoFactorMethod: 'email' }))).details?.method, 'email');
+      });
+      assert.equal(await ddpOff.call('2fa:disable', { twoFactorCode: gilCode, twoFactorMethod: 'email' }), true);
+      assert.equal((await ddpOff.call('twofold:me')).services.totp.enabled, false);
+      ddpOff.close();
+
       const second = await t.mail.nextCode(address, () => rest(t.url, 'POST', '/api/v1/users.2fa.sendEmailCode', { body: { emailOrUsername: 'fay' } }));
       const done = await ddp.call('callWithTwoFactorRequired', { ddpMethod: '2fa:disable', method: 'email', code: second, params: [] });
       assert.equal(done, true);
