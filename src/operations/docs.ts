@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { callWithTwoFactorEnvelope as envelope } from './call-with-two-factor.ts';
 import type { Registry, SecondFactorRule } from './registry.ts';
 
-const ruleText = (rule: SecondFactorRule) => (rule.kind === 'depends' ? 'depends (see summary / settings)' : rule.kind);
+const ruleText = (rule: SecondFactorRule) => (rule.kind === 'depends' ? 'depends (see summary / settings)'
+  : rule.kind === 'code-argument' && rule.byEmail ? 'code-argument, or an emailed code' : rule.kind);
 
 function inputText(schema: z.ZodType): string {
   try {
@@ -23,7 +24,7 @@ export function renderApiDoc(registry: Registry): string {
     'Each operation is declared once and bound to REST and/or DDP; both transports apply the same login rule, input schema and second-factor policy.',
     '',
     '- **auth**: `none` (anyone), `optional` (a login changes the answer), `user` (logged in), `admin`.',
-    '- **2FA**: `none`, `ask` (a remembered success passes), `always` (ignores a remembered success), `code-argument` (the code is a parameter of the operation, checked every time, like `2fa:disable(code)`), `login` (the sign-in: after the password, when the user has a method; never for a resume). On REST send `x-2fa-code` and `x-2fa-method`; on DDP append `{twoFactorCode, twoFactorMethod}` or use `callWithTwoFactorRequired`.',
+    '- **2FA**: `none`, `ask` (a remembered success passes), `always` (ignores a remembered success), `code-argument` (the code is a parameter of the operation, checked every time, like `2fa:disable(code)`; where it says *or an emailed code*, a user with email codes on may name the email method instead: `x-2fa-method: email` / `twoFactorMethod: \'email\'` with the emailed code, or without one to have it mailed), `login` (the sign-in: after the password, when the user has a method; never for a resume). On REST send `x-2fa-code` and `x-2fa-method`; on DDP append `{twoFactorCode, twoFactorMethod}` or use `callWithTwoFactorRequired`.',
     '- REST auth headers: `X-User-Id`, `X-Auth-Token`. Errors: `{"success":false,"error":"<reason> [<code>]","errorType":"<code>","details":{…}}`; DDP errors are Meteor errors with the same code.',
     '',
     '| operation | REST | DDP | auth | 2FA | summary |',
