@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadSettings } from '../src/config/settings.ts';
+import { resetSecondFactors } from '../src/operations/admin-reset.ts';
 import { DdpTestClient, ddpError, sha256 } from './helpers/ddp.ts';
 import { mailedCode } from './helpers/realtime.ts';
 import { twoFactorWorld, type Account, type TwoFactorWorld } from './helpers/rest-2fa.ts';
@@ -171,6 +172,15 @@ for (const store of storesUnderTest) {
       assert.equal((await login({ user: u.username, password: u.password, deviceToken })).status, 200);
     });
 
+    it('an admin reset forgets the user\'s devices', async () => {
+      const u = await w.emailUser();
+      await remembered(u);
+      const { app } = w.t.server;
+      assert.equal((await app.store.devices.live(u.id, w.clock.now(), 10)).length, 1);
+      await resetSecondFactors(app, (await app.store.users.byId(u.id))!, { client: undefined, resetBy: 'test' });
+      assert.equal((await app.store.devices.live(u.id, w.clock.now(), 10)).length, 0);
+    });
+
     it('DDP: {totp: {login: {…, rememberDevice: true}, code}} gives a device token; a later login with it asks no code', async () => {
       const u = await w.emailUser();
       const headers = { 'user-agent': BROWSER };
@@ -224,6 +234,28 @@ for (const store of storesUnderTest) {
       const res = await w.call('POST', '/api/v1/login', { body: { user: u.username, password: u.password, code, rememberDevice: true } });
       assert.equal(res.status, 200);
       assert.equal(res.body.data.deviceToken, undefined);
+    });
+  });
+
+  describe(`remember this device and suspension (${store})`, () => {
+    let w: TwoFactorWorld;
+    before(async () => { w = await twoFactorWorld(store, { settings: { maxConsecutiveFailures: 2 } }); });
+    after(() => w.t.close());
+
+    it('REST: a suspension forgets the devices, so the token no longer signs in', async () => {
+      const u = await w.emailUser();
+      const code = await w.codeFrom(u, () => w.call('POST', '/api/v1/login', { body: { user: u.username, password: u.password }, headers: { 'user-agent': BROWSER } }));
+      const ok = await w.call('POST', '/api/v1/login', { body: { user: u.username, password: u.password, code, rememberDevice: true }, headers: { 'user-agent': BROWSER } });
+      const deviceToken = ok.body.data.deviceToken;
+      assert.equal(typeof deviceToken, 'string');
+      for (let i = 0; i < 2; i++) {
+        w.tick();
+        await w.call('POST', '/api/v1/login', { body: { user: u.username, password: u.password, code: '000000' }, headers: { 'user-agent': BROWSER } });
+      }
+      assert.equal((await w.t.server.app.store.devices.live(u.id, w.clock.now(), 10)).length, 0);
+      const res = await w.call('POST', '/api/v1/login', { body: { user: u.username, password: u.password, deviceToken }, headers: { 'user-agent': BROWSER } });
+      assert.notEqual(res.status, 200);
+      assert.equal(res.body.errorType, 'error-2fa-suspended');
     });
   });
 }
