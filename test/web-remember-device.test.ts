@@ -104,15 +104,20 @@ describe('remember this device in Chromium (sqlite)', { skip: skipWithoutChromiu
     await shot(tab, 'remember-device-new-tab');
     await tab.close();
 
-    // 3. Close the browser (without signing out: the session would survive too), then sign out
-    //    after the restart, so that the next sign-in needs the password and shows what the device does.
+    // 3. Close the browser without signing out: after a restart the session is still there.
+    //    Signing out in one tab signs the other tab out too.
     await context.close();
     ({ context, page } = await launch());
     await page.goto(`${t.url}/security`);
     await heading(page, 'Account security');
+    const other = await context.newPage();
+    await other.goto(`${t.url}/security/sessions`);
+    await heading(other, 'Sessions and access');
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await heading(page, 'Sign in');
+    await heading(other, 'Sign in');
     assert.equal(await page.evaluate(() => localStorage.getItem('twofold.session')), null, 'signing out clears the session');
+    assert.notEqual(await page.evaluate(() => localStorage.getItem('twofold.device')), null, 'the remembered device stays');
     await context.close();
 
     // 4. After another restart: the password alone signs in, and no code is mailed.

@@ -27,7 +27,7 @@ export class ApiError extends Error {
   }
 }
 
-const SESSION_KEY = 'twofold.session';
+export const SESSION_KEY = 'twofold.session';
 
 export function getSession(): Session | null {
   try {
