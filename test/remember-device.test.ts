@@ -111,6 +111,18 @@ for (const store of storesUnderTest) {
       assert.equal(res.body.data.deviceToken, undefined);
     });
 
+    it('REST: remembering again from a browser that shows its old token replaces it', async () => {
+      const u = await w.emailUser();
+      const old = await remembered(u);
+      w.clock.advance(30 * DAY + 1);
+      const code = await w.codeFrom(u, () => login({ user: u.username, password: u.password, deviceToken: old }));
+      const res = await login({ user: u.username, password: u.password, code, rememberDevice: true, deviceToken: old });
+      assert.equal(res.status, 200);
+      assert.notEqual(res.body.data.deviceToken, old);
+      const devices = await w.t.server.app.store.devices.live(u.id, 0, 10);
+      assert.equal(devices.length, 1, 'one device, not two');
+    });
+
     it('REST: changing the password forgets the remembered devices', async () => {
       const u = await w.emailUser();
       const deviceToken = await remembered(u);

@@ -134,7 +134,12 @@ async function login(ctx: OperationContext, input: LoginInput, passed: SecondFac
   // Only a sign-in that proved a second factor may make a device skip it next time.
   const req = normalize(input) as PasswordRequest;
   const deviceToken = req.rememberDevice === true && outcome.passed === 'verified' ? await rememberDevice(ctx, user) ?? undefined : undefined;
-  if (deviceToken) await recordAudit(ctx, { event: 'device-remembered', userId: user.id, details: { days: app.settings.rememberDeviceDays } });
+  if (deviceToken) {
+    // The browser's previous token for this user (expired, or from before a change) is replaced, not left in the list.
+    const previous = passed.subject.deviceToken ? await findRememberedDevice(app, passed.subject.deviceToken) : null;
+    if (previous && previous.userId === user.id) await app.store.devices.remove(user.id, previous.id);
+    await recordAudit(ctx, { event: 'device-remembered', userId: user.id, details: { days: app.settings.rememberDeviceDays } });
+  }
   const until = rememberedAfterLogin(outcome, app.settings, app.clock.now());
   const issued = await issueLoginToken(app, user, until === null ? undefined : { until, fingerprint: clientFingerprint(ctx) });
   await recordLoginOrigin(ctx, issued.tokenHash);
