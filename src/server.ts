@@ -47,6 +47,7 @@ export async function startServer(settings: Settings, overrides: AppOverrides = 
     const now = app.clock.now();
     try {
       await app.store.tokens.purgeExpired(now);
+      await app.store.devices.purgeExpired(now);
       await app.store.twoFactor.purgeExpired(now, app.settings.failureWindow * 1000);
       await purgeExpiredEmailVerifications(app.store.db, now);
       if (app.settings.auditRetentionDays > 0) await app.store.audit.purgeBefore(now - app.settings.auditRetentionDays * 86_400_000);

@@ -116,6 +116,8 @@ export const settingsTable = {
     env: 'TWOFOLD_REQUIRE_2FA_FOR_ROLES', default: [], itemPattern: /^[A-Za-z0-9_.-]{1,64}$/, itemText: 'a role name (letters, digits, `_.-`, at most 64)',
     meaning: 'Comma-separated roles (e.g. `admin`) whose users must set up a second factor first: until they have one, every call but those needed to see the account and enrol (me, logout, authenticator set-up, email codes, email confirmation, the session list) gets 403 `error-2fa-enrolment-required`. Default: nobody is forced.',
   }),
+  rememberDeviceDays: int({ env: 'TWOFOLD_REMEMBER_DEVICE_DAYS', default: 30, min: 0, max: 365, unit: 'days', meaning: 'How long "remember this device" lets a browser sign in with its password alone (the sign-in\'s second factor is skipped; protected calls still ask). 0: the feature is off and tokens issued before stop working.' }),
+  rememberDeviceMax: int({ env: 'TWOFOLD_REMEMBER_DEVICE_MAX', default: 20, min: 1, max: 100, unit: 'devices', meaning: 'Most remembered devices per user; remembering another forgets the oldest.' }),
   sessionsListMax: int({ env: 'TWOFOLD_SESSIONS_LIST_MAX', default: 100, min: 1, max: 1000, unit: 'sessions', meaning: 'Most sessions `users.sessions.list` returns (the most recently used).' }),
   auditMineMax: int({ env: 'TWOFOLD_AUDIT_MINE_MAX', default: 50, min: 1, max: 500, unit: 'events', meaning: 'Most of their own security events `users.audit.mine` returns to a user (the newest).' }),
   historyMaxCount: int({ env: 'TWOFOLD_HISTORY_MAX_COUNT', default: 100, min: 1, max: 1000, unit: 'messages', meaning: 'Most messages one history read returns; a larger `count` or `limit` is lowered to this.' }),

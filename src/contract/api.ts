@@ -36,6 +36,8 @@ export interface InfoReply {
   version: string;
   /** Lifetime of an emailed code in seconds (TWOFOLD_EMAIL_CODE_TTL): the pages' wording comes from it. */
   emailCodeTtl: number;
+  /** "Remember this device" lifetime in days (TWOFOLD_REMEMBER_DEVICE_DAYS; 0: not offered). Optional: older servers lack it. */
+  rememberDeviceDays?: number;
   success: true;
 }
 

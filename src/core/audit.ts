@@ -19,6 +19,8 @@ export const AUDIT_EVENTS = [
   '2fa-suspended',
   '2fa-recovered',
   'session-revoked',
+  'device-remembered',
+  'device-forgotten',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

@@ -32,6 +32,8 @@ export async function resetSecondFactors(
   await store.twoFactor.clearFailures(target.id);
   await store.limits.reset('login-user', target.id);
   const loginTokens = await store.tokens.removeLoginTokensOfUser(target.id);
+  // A remembered device would let whoever holds it sign in without the factor being reset.
+  await store.devices.removeAllOfUser(target.id);
   let personalTokens = 0;
   for (const t of await store.tokens.personalTokens(target.id)) {
     if (t.name !== null && await store.tokens.removePersonalToken(target.id, t.name)) personalTokens++;

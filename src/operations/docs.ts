@@ -41,6 +41,6 @@ export function renderApiDoc(registry: Registry): string {
   for (const r of rows) lines.push(`| \`${r.name}\` | ${r.rest} | ${r.ddp} | ${r.auth} | ${r.rule} | ${r.summary.replace(/\|/g, '\\|')} |`);
   lines.push('', '## Inputs', '', 'JSON Schema of each operation\'s input (the REST body or query; DDP params are mapped onto it).', '');
   for (const r of rows) lines.push(`- \`${r.name}\`: ${inputText(r.input)}`);
-  lines.push('', 'Also: `GET /api/info` → `{"version": "…", "emailCodeTtl": 600, "success": true}` (no login; `emailCodeTtl` is the lifetime of an emailed code in seconds).', '');
+  lines.push('', 'Also: `GET /api/info` → `{"version": "…", "emailCodeTtl": 600, "rememberDeviceDays": 30, "success": true}` (no login; `emailCodeTtl` is the lifetime of an emailed code in seconds, `rememberDeviceDays` how long "remember this device" lasts, 0 when it is off).', '');
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 import { accountOperations } from './account.ts';
 import { resetSecondFactorsOperation } from './admin-reset.ts';
 import { audit2faOperation } from './audit.ts';
+import { deviceOperations } from './devices.ts';
 import { messageOperations } from './messages.ts';
 import { mySecurityOperations } from './my-security.ts';
 import { personalTokenOperations } from './personal-tokens.ts';
@@ -23,5 +24,6 @@ export function buildRegistry(): Registry {
   registry.add(audit2faOperation);
   registry.add(resetSecondFactorsOperation);
   registry.add(...mySecurityOperations);
+  registry.add(...deviceOperations);
   return registry;
 }

@@ -7,6 +7,7 @@ import { checkAuthenticatorCode, checkEnrolmentCode, checkSecondFactor, selectMe
 import type { CheckOutcome, SecondFactorPolicy } from '../core/twofactor/types.ts';
 import type { AuthRule, ContextFor, Operation, OperationContext, SecondFactorPassed, SecondFactorRule, Transport } from './registry.ts';
 import { clientOf } from './shared/audit.ts';
+import { deviceFingerprint, findRememberedDevice } from './shared/devices.ts';
 import { mustEnrolFirst, noteSessionUse } from './my-security.ts';
 
 /** Same token from another browser or address must not inherit a remembered success. */
@@ -75,8 +76,10 @@ async function applySecondFactor<I, O>(op: Operation<I, O>, ctx: OperationContex
     const subject = await rule.firstFactor(ctx, input);
     // Resume logins are never challenged (spec §1).
     if (!subject) return { passed: {} };
+    const device = subject.deviceToken ? await findRememberedDevice(ctx.app, subject.deviceToken) : null;
     const outcome = await checkSecondFactor(ctx.app.twoFactor, {
       user: subject.user, policy: 'always', purpose: 'login', code: subject.code ?? ctx.answer.code, method: ctx.answer.method, client,
+      device, deviceFingerprint: deviceFingerprint(ctx),
     });
     return { passed: { subject, outcome } };
   }

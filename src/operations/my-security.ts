@@ -8,6 +8,7 @@ import { TwofoldError } from '../core/errors.ts';
 import { sha256Hex } from '../core/secrets.ts';
 import { availableMethods } from '../core/twofactor/engine.ts';
 import type { Settings } from '../config/settings.ts';
+import { publicDevice } from './devices.ts';
 import { recordAudit } from './shared/audit.ts';
 import { liveLoginSessions, loginTokenHashes, recordSessionOrigin, touchLoginToken } from '../store/session-activity.ts';
 import { defineOperation, type OperationContext } from './registry.ts';
@@ -79,7 +80,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 export const listSessionsOperation = defineOperation({
   name: 'users.sessions.list',
-  summary: 'The caller\'s signed-in sessions (login tokens, not personal access tokens), most recently used first: public id, created, last used (to the minute), address, user agent, and which is this one.',
+  summary: 'The caller\'s signed-in sessions (login tokens, not personal access tokens), most recently used first: public id, created, last used (to the minute), address, user agent, and which is this one; and their remembered devices (id, created, last used, expiry, address, user agent).',
   auth: 'user',
   secondFactor: { kind: 'none' },
   allowedBeforeEnrolment: true,
@@ -99,8 +100,8 @@ export const listSessionsOperation = defineOperation({
         userAgent: r.userAgent,
         current: r.tokenHash === ctx.token?.tokenHash,
       })),
-      // Remembered devices come with "remember this device"; the list has their place already.
-      devices: [] as never[],
+      // "Remember this device": the browsers whose sign-in skips the code (issue 14 §4).
+      devices: (await app.store.devices.live(ctx.user.id, app.clock.now(), app.settings.rememberDeviceMax)).map(publicDevice),
     };
   },
 });

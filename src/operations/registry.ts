@@ -43,6 +43,8 @@ export interface LoginSubject {
   user: User;
   /** A code carried in the login's own input (`{totp: {code}}`, `code`), before the transport's. */
   code?: string | undefined;
+  /** A remembered device's token carried by the sign-in (`deviceToken`, or REST's `x-2fa-device`). */
+  deviceToken?: string | undefined;
 }
 
 /** What `invoke` hands the handler about the second factor of this call. */

@@ -5,6 +5,7 @@ import { TwofoldError } from '../core/errors.ts';
 import { rememberedAfterLogin } from '../core/twofactor/engine.ts';
 import { authenticateToken, issueLoginToken } from './shared/accounts.ts';
 import { clientOf, recordAudit } from './shared/audit.ts';
+import { findRememberedDevice, MAX_DEVICE_TOKEN_LENGTH, rememberDevice } from './shared/devices.ts';
 import { beginLoginAttempt, loginKeyOf } from './shared/limits.ts';
 import { digestPassword } from '../adapters/passwords.ts';
 import { clientFingerprint } from './invoke.ts';
@@ -29,6 +30,10 @@ const passwordLogin = z.object({
   email: z.string().min(1).max(254).optional(),
   password,
   code: s.code.optional(),
+  // "Remember this device" (issue 14 §4): ask for a device token with this sign-in's code, or
+  // show the one a earlier sign-in was given.
+  rememberDevice: z.boolean().optional(),
+  deviceToken: z.string().min(1).max(MAX_DEVICE_TOKEN_LENGTH).optional(),
   // Rocket.Chat clients may send these alongside; they change nothing here.
   ldap: z.boolean().optional(),
   ldapOptions: z.object({}).optional(),
@@ -41,7 +46,15 @@ type LoginInput = z.infer<typeof loginInput>;
 
 type Who = { username: string } | { email: string } | { id: string };
 
-function normalize(input: LoginInput): { resume: string } | { who: Who; digest: string; code?: string | undefined } {
+interface PasswordRequest {
+  who: Who;
+  digest: string;
+  code?: string | undefined;
+  rememberDevice?: boolean | undefined;
+  deviceToken?: string | undefined;
+}
+
+function normalize(input: LoginInput): { resume: string } | PasswordRequest {
   if ('totp' in input) {
     const inner = normalize(input.totp.login);
     return 'resume' in inner ? inner : { ...inner, code: input.totp.code };
@@ -55,7 +68,7 @@ function normalize(input: LoginInput): { resume: string } | { who: Who; digest: 
   else if (input.username) who = { username: input.username };
   else if (input.email) who = { email: input.email };
   if (!who) throw new TwofoldError('error-parameter-required', { param: 'user' }, 'user is required');
-  return { who, digest: digest.toLowerCase(), code: input.code };
+  return { who, digest: digest.toLowerCase(), code: input.code, rememberDevice: input.rememberDevice, deviceToken: input.deviceToken };
 }
 
 const nameOf = (who: Who) => ('id' in who ? who.id : 'email' in who ? who.email : who.username);
@@ -77,6 +90,8 @@ export interface LoginResult {
   token: string;
   tokenExpires: Date;
   type: 'password' | 'resume';
+  /** A new remembered device's token, once, when the sign-in asked for one and passed a code. */
+  deviceToken?: string | undefined;
 }
 
 /**
@@ -95,7 +110,7 @@ async function passwordFactor(ctx: OperationContext, input: LoginInput): Promise
     throw new TwofoldError('login-failed');
   }
   await attempt.succeeded();
-  return { user, code: req.code };
+  return { user, code: req.code, deviceToken: req.deviceToken };
 }
 
 async function login(ctx: OperationContext, input: LoginInput, passed: SecondFactorPassed): Promise<LoginResult> {
@@ -109,12 +124,46 @@ async function login(ctx: OperationContext, input: LoginInput, passed: SecondFac
   }
   const { user } = passed.subject;
   const outcome = passed.outcome!;
-  await recordAudit(ctx, { event: 'login-success', userId: user.id, method: outcome.passed === 'verified' ? outcome.method : undefined });
+  const device = outcome.passed === 'device' ? await findRememberedDevice(app, passed.subject.deviceToken ?? '') : null;
+  if (device) await app.store.devices.touch(device.id, app.clock.now());
+  await recordAudit(ctx, {
+    event: 'login-success', userId: user.id, method: outcome.passed === 'verified' ? outcome.method : undefined,
+    // The audit trail says when a sign-in skipped its second factor, and on which device.
+    details: device ? { secondFactor: 'remembered-device', device: device.id } : undefined,
+  });
+  // Only a sign-in that proved a second factor may make a device skip it next time.
+  const req = normalize(input) as PasswordRequest;
+  const deviceToken = req.rememberDevice === true && outcome.passed === 'verified' ? await rememberDevice(ctx, user) ?? undefined : undefined;
+  if (deviceToken) {
+    // The browser's previous token for this user (expired, or from before a change) is replaced, not left in the list.
+    const previous = passed.subject.deviceToken ? await findRememberedDevice(app, passed.subject.deviceToken) : null;
+    if (previous && previous.userId === user.id) await app.store.devices.remove(user.id, previous.id);
+    await recordAudit(ctx, { event: 'device-remembered', userId: user.id, details: { days: app.settings.rememberDeviceDays } });
+  }
   const until = rememberedAfterLogin(outcome, app.settings, app.clock.now());
   const issued = await issueLoginToken(app, user, until === null ? undefined : { until, fingerprint: clientFingerprint(ctx) });
   await recordLoginOrigin(ctx, issued.tokenHash);
   ctx.session.loggedIn(user, issued.tokenHash);
-  return { user, me: publicUser(user, app.settings), token: issued.token, tokenExpires: new Date(issued.expiresAt), type: 'password' };
+  return { user, me: publicUser(user, app.settings), token: issued.token, tokenExpires: new Date(issued.expiresAt), type: 'password', deviceToken };
+}
+
+/**
+ * REST may carry the device token as the `x-2fa-device` header (as the code travels in
+ * `x-2fa-code`): it joins a password login's body, where the schema bounds it. A body that
+ * names its own token, or a resume, is left as it is.
+ */
+function withDeviceHeader(body: unknown, header: string | string[] | undefined): unknown {
+  if (typeof header !== 'string' || header === '' || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const b = body as Record<string, unknown>;
+  if ('password' in b) return 'deviceToken' in b ? body : { ...b, deviceToken: header };
+  const totp = b.totp;
+  if (totp !== null && typeof totp === 'object' && !Array.isArray(totp)) {
+    const login = (totp as Record<string, unknown>).login;
+    if (login !== null && typeof login === 'object' && !Array.isArray(login) && 'password' in login && !('deviceToken' in login)) {
+      return { ...b, totp: { ...totp, login: { ...login, deviceToken: header } } };
+    }
+  }
+  return body;
 }
 
 /** REST login errors have their own shape (spec §1): 401 with `status: "error"`. */
@@ -137,14 +186,15 @@ export const loginOperation = defineOperation({
   rest: {
     method: 'POST',
     path: '/api/v1/login',
+    input: ({ body, headers }) => withDeviceHeader(body, headers['x-2fa-device']),
     reply: (r) => ({
-      body: { status: 'success', data: { userId: r.user.id, authToken: r.token, me: r.me } },
+      body: { status: 'success', data: { userId: r.user.id, authToken: r.token, me: r.me, ...(r.deviceToken ? { deviceToken: r.deviceToken } : {}) } },
     }),
     errorReply: loginErrorReply,
   },
   ddp: {
     name: 'login',
-    reply: (r) => ({ id: r.user.id, token: r.token, tokenExpires: r.tokenExpires, type: r.type }),
+    reply: (r) => ({ id: r.user.id, token: r.token, tokenExpires: r.tokenExpires, type: r.type, ...(r.deviceToken ? { deviceToken: r.deviceToken } : {}) }),
   },
   handler: login,
 });

@@ -1,4 +1,5 @@
 import { AuditStore } from './audit.ts';
+import { DeviceStore } from './devices.ts';
 import { openDatabase, type OpenDatabase } from './database.ts';
 import { RateLimitStore } from './limits.ts';
 import { MessageStore } from './messages.ts';
@@ -14,6 +15,7 @@ export interface Store extends OpenDatabase {
   messages: MessageStore;
   limits: RateLimitStore;
   audit: AuditStore;
+  devices: DeviceStore;
 }
 
 export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
@@ -21,5 +23,5 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
   const users = new UserStore(opened.db);
   const tokens = new TokenStore(opened.db);
   return { ...opened, users, tokens, twoFactor: new SqlTwoFactorStore(opened.db, users, tokens), messages: new MessageStore(opened.db),
-    limits: new RateLimitStore(opened.db), audit: new AuditStore(opened.db) };
+    limits: new RateLimitStore(opened.db), audit: new AuditStore(opened.db), devices: new DeviceStore(opened.db) };
 }

@@ -163,6 +163,25 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('login_tokens').addColumn('user_agent', 'text').execute();
     },
   },
+  '0008_remembered_devices': {
+    async up(db: Kysely<any>) {
+      // "Remember this device" (issue 14 §4): a token kept by the browser that lets a password
+      // sign-in of its user skip the second factor. Only its hash is stored; it is bound to the
+      // user and to a hash of the browser's user agent, and it expires.
+      await db.schema.createTable('remembered_devices')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('client_address', 'text')
+        .addColumn('user_agent', 'text')
+        .execute();
+      await db.schema.createIndex('remembered_devices_user').on('remembered_devices').columns(['user_id', 'created_at']).execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -132,6 +132,7 @@ export interface Database {
   users: UsersTable;
   user_emails: UserEmailsTable;
   login_tokens: LoginTokensTable;
+  remembered_devices: RememberedDevicesTable;
   email_verifications: EmailVerificationsTable;
   email_codes: EmailCodesTable;
   backup_codes: BackupCodesTable;
@@ -140,4 +141,16 @@ export interface Database {
   rooms: RoomsTable;
   room_members: RoomMembersTable;
   messages: MessagesTable;
+}
+
+export interface RememberedDevicesTable {
+  id: string;
+  token_hash: string; // keyed hash of the device token (ServerKeys.hashToken)
+  user_id: string;
+  fingerprint: string; // SHA-256 of the user agent the token was issued to
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number;
+  client_address: string | null;
+  user_agent: string | null;
 }

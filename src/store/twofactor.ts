@@ -237,6 +237,11 @@ export class SqlTwoFactorStore implements TwoFactorStore {
     return Number(r.n);
   }
 
+  async forgetDevices(userId: string): Promise<number> {
+    const r = await this.db.deleteFrom('remembered_devices').where('user_id', '=', userId).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   remember(tokenHash: string, until: number, fingerprint: string): Promise<void> {
     return this.tokens.remember(tokenHash, until, fingerprint);
   }

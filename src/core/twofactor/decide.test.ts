@@ -57,4 +57,20 @@ describe('decide: the second-factor decision without I/O', () => {
     assert.equal((decide({ user: without }, { purpose: 'code-argument', code: '654321', emailCode: '123456' }, w.settings, now) as { method: string }).method, 'totp');
     assert.equal(decide({ user: withEmail }, { purpose: 'code-argument', code: '', emailCode: '' }, { ...w.settings, email2faEnabled: false }, now).kind, 'challenge');
   });
+
+  it('a remembered device passes a sign-in of its user from its browser until it expires, and nothing else', () => {
+    const w = engineWorld();
+    const now = w.clock.now();
+    const user = w.user({ email2faEnabled: true });
+    const device = { userId: user.id, fingerprint: 'ua', expiresAt: now + 1000 };
+    const login = { purpose: 'login', policy: 'always', deviceFingerprint: 'ua' } as const;
+    assert.deepEqual(decide({ user, device }, login, w.settings, now), { kind: 'pass', passed: 'device' });
+    // Another user, another browser, expired, the feature off: the code is asked.
+    assert.equal(decide({ user: w.user({ email2faEnabled: true }), device }, login, w.settings, now).kind, 'challenge');
+    assert.equal(decide({ user, device }, { ...login, deviceFingerprint: 'other' }, w.settings, now).kind, 'challenge');
+    assert.equal(decide({ user, device }, login, w.settings, now + 1000).kind, 'challenge');
+    assert.equal(decide({ user, device }, login, { ...w.settings, rememberDeviceDays: 0 }, now).kind, 'challenge');
+    // A call, even one that would pass a remembered success, is never passed by a device.
+    assert.equal(decide({ user, device }, { purpose: 'call', policy: 'ask', deviceFingerprint: 'ua' }, w.settings, now).kind, 'challenge');
+  });
 });

@@ -5,7 +5,7 @@
 import type { User } from '../accounts.ts';
 import { constantTimeEqual } from '../secrets.ts';
 import { OFFERED_METHODS } from './methods/index.ts';
-import type { CallerToken, CheckRequest, MethodName, TwoFactorSettings } from './types.ts';
+import type { CallerToken, CheckRequest, MethodName, RememberedDeviceState, TwoFactorSettings } from './types.ts';
 
 /** The methods a user can be asked for, in the order they are preferred (spec §3.1). */
 export function availableMethods(user: User, s: TwoFactorSettings): ('totp' | 'email')[] {
@@ -15,6 +15,19 @@ export function availableMethods(user: User, s: TwoFactorSettings): ('totp' | 'e
 export function isRemembered(token: CallerToken | null | undefined, fingerprint: string | undefined, now: number): boolean {
   if (!token || !fingerprint || token.twofaUntil === null || token.twofaFingerprint === null) return false;
   return token.twofaUntil > now && constantTimeEqual(token.twofaFingerprint, fingerprint);
+}
+
+/**
+ * "Remember this device": a device token lets a sign-in of the user it was issued to, from a
+ * browser with the same fingerprint, skip the second factor until it expires. Nothing else:
+ * a protected call asks as it would.
+ */
+export function isRememberedDevice(device: RememberedDeviceState | null | undefined, user: User, fingerprint: string | undefined, now: number, s: TwoFactorSettings): boolean {
+  // Days 0 turns the feature off at once, also for devices remembered before.
+  if (!device || !fingerprint || s.rememberDeviceDays <= 0) return false;
+  const sameUser = constantTimeEqual(device.userId, user.id);
+  const sameBrowser = constantTimeEqual(device.fingerprint, fingerprint);
+  return sameUser && sameBrowser && device.expiresAt > now;
 }
 
 interface Selection {
@@ -39,6 +52,8 @@ export function selectMethod(user: User, req: Pick<CheckRequest, 'method' | 'pur
 export interface DecisionState {
   user: User;
   token?: CallerToken | null | undefined;
+  /** Login only: the remembered device the sign-in named, as stored. */
+  device?: RememberedDeviceState | null | undefined;
 }
 
 /**
@@ -49,12 +64,12 @@ export interface DecisionState {
  * on, that emailed code stands in for the argument, and an empty one mails a code.
  */
 export type DecisionRequest =
-  | Omit<CheckRequest, 'user' | 'token' | 'client'>
+  | Omit<CheckRequest, 'user' | 'token' | 'client' | 'device'>
   | { purpose: 'code-argument'; code: string; emailCode?: string | undefined };
 
 export type Decision =
-  /** Nothing to check: 2FA off, a remembered success, no method, or the new-account grace. */
-  | { kind: 'pass'; passed: 'off' | 'remembered' | 'nothing-to-ask' | 'grace' }
+  /** Nothing to check: 2FA off, a remembered success, no method, the new-account grace, or a sign-in from a remembered device. */
+  | { kind: 'pass'; passed: 'off' | 'remembered' | 'nothing-to-ask' | 'grace' | 'device' }
   /** No code: ask for `method` (`send`: an email code may be mailed now). */
   | { kind: 'challenge'; method: MethodName; available: string[]; send: boolean }
   /** Check `code` for `method` inside the failure budget; on success remember it for the token when said. */
@@ -79,6 +94,8 @@ export function decide(state: DecisionState, req: DecisionRequest, s: TwoFactorS
 
   const { method, available } = selectMethod(user, req, s);
   if (method === null) return { kind: 'pass', passed: 'nothing-to-ask' };
+  // Only the sign-in's own second factor: a call, even an 'ask' one, never passes on a device.
+  if (req.purpose === 'login' && isRememberedDevice(state.device, user, req.deviceFingerprint, now, s)) return { kind: 'pass', passed: 'device' };
   // A brand-new account has had no chance to set up a method: do not make it type its password yet.
   if (method === 'password' && req.policy === 'ask' && user.createdAt + s.rememberFor * 1000 > now) return { kind: 'pass', passed: 'grace' };
 

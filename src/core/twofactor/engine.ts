@@ -38,7 +38,7 @@ async function verifyCode(deps: TwoFactorDeps, user: User, method: MethodName, c
  */
 export async function checkSecondFactor(deps: TwoFactorDeps, req: CheckRequest): Promise<CheckOutcome> {
   deps = forClient(deps, req.client);
-  return applyDecision(deps, req.user, decide({ user: req.user, token: req.token }, req, deps.settings, deps.clock.now()));
+  return applyDecision(deps, req.user, decide({ user: req.user, token: req.token, device: req.device }, req, deps.settings, deps.clock.now()));
 }
 
 /** Carries out what `decide` said: the only place the decision touches storage, mail and the audit trail. */
@@ -121,6 +121,8 @@ export async function guardedCheck(
 
 async function suspend(deps: TwoFactorDeps, user: User, method: MethodName): Promise<void> {
   const addresses = verifiedEmails(user);
+  // Whoever was guessing may be signing in from a device the owner let skip the code: none may now.
+  await deps.store.forgetDevices?.(user.id);
   await emitEvent(deps, { event: '2fa-suspended', userId: user.id, method, details: { consecutiveFailures: deps.settings.maxConsecutiveFailures, mailed: addresses.length } });
   if (addresses.length) await deps.sendSuspendedMail?.(user, addresses);
 }

@@ -55,6 +55,8 @@ export interface TwoFactorStore {
   acceptTotpStep(userId: string, step: number): Promise<boolean>;
   consumeBackupCode(userId: string, codeHash: string): Promise<boolean>;
   remember(tokenHash: string, until: number, fingerprint: string): Promise<void>;
+  /** Forgets the user's remembered devices (on suspension); optional: the unit tests' store has none. */
+  forgetDevices?(userId: string): Promise<number>;
 }
 
 export interface TwoFactorSettings {
@@ -64,6 +66,8 @@ export interface TwoFactorSettings {
   passwordFallback: boolean;
   rememberFor: number;
   rememberLogin: boolean;
+  /** "Remember this device" lifetime in days (0: off). */
+  rememberDeviceDays: number;
   emailCodeTtl: number;
   emailCodeMaxLive: number;
   emailCodeMaxAttempts: number;
@@ -105,6 +109,14 @@ export interface CallerToken {
   twofaFingerprint: string | null;
 }
 
+/** A remembered device named by a password sign-in ("remember this device", issue 14 §4), as stored. */
+export interface RememberedDeviceState {
+  userId: string;
+  /** SHA-256 of the user agent it was issued to. */
+  fingerprint: string;
+  expiresAt: number;
+}
+
 export interface CheckRequest {
   user: User;
   policy: 'ask' | 'always';
@@ -118,8 +130,11 @@ export interface CheckRequest {
   requireSecondFactor?: boolean;
   /** Transport and client address, for per-address limits and the audit trail. */
   client?: ClientInfo;
+  /** Login only: the remembered device the sign-in named (looked up by its token), and this client's device fingerprint. */
+  device?: RememberedDeviceState | null;
+  deviceFingerprint?: string;
 }
 
 export type CheckOutcome =
-  | { passed: 'off' | 'remembered' | 'nothing-to-ask' | 'grace' }
+  | { passed: 'off' | 'remembered' | 'nothing-to-ask' | 'grace' | 'device' }
   | { passed: 'verified'; method: MethodName };

@@ -401,7 +401,7 @@ export function buildOpenApiDocument(registry: Registry, version: string): Json 
     '/api/info': {
       get: {
         operationId: 'info', summary: 'Server version and the email code lifetime (no login).', tags: ['info'], security: [],
-        responses: { 200: { description: 'The version, and `emailCodeTtl`: the lifetime of an emailed code in seconds.', content: jsonContent({ type: 'object', properties: { version: { type: 'string' }, emailCodeTtl: { type: 'integer', minimum: 1 }, success: { const: true } }, required: ['version', 'emailCodeTtl', 'success'] }) } },
+        responses: { 200: { description: 'The version, `emailCodeTtl`: the lifetime of an emailed code in seconds, and `rememberDeviceDays`: how long "remember this device" lasts (0: not offered).', content: jsonContent({ type: 'object', properties: { version: { type: 'string' }, emailCodeTtl: { type: 'integer', minimum: 1 }, rememberDeviceDays: { type: 'integer', minimum: 0 }, success: { const: true } }, required: ['version', 'emailCodeTtl', 'success'] }) } },
       },
     },
     '/api/openapi.json': {

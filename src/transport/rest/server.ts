@@ -107,7 +107,9 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
     reply.code(404).send(restErrorBody(new TwofoldError('error-not-found', undefined, `No endpoint ${req.method} ${req.url.split('?')[0]}`)));
   });
 
-  fastify.get(API_PATHS.info, async (): Promise<InfoReply> => ({ version: app.version, emailCodeTtl: app.settings.emailCodeTtl, success: true }));
+  fastify.get(API_PATHS.info, async (): Promise<InfoReply> => ({
+    version: app.version, emailCodeTtl: app.settings.emailCodeTtl, rememberDeviceDays: app.settings.rememberDeviceDays, success: true,
+  }));
   // Built from the registry on first request (it does not change while the server runs), then kept.
   let openapi: string | undefined;
   fastify.get('/api/openapi.json', async (_req, reply) => {

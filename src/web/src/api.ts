@@ -1,6 +1,7 @@
-// The browser's side of our REST API. The login token lives in sessionStorage only (never
-// in a URL or a cookie): it is gone when the tab closes and is never sent by the browser
-// on its own, so other sites cannot ride on it.
+// The browser's side of our REST API. The login token lives in localStorage (never in a URL
+// or a cookie): a new tab of this browser stays signed in, signing out removes it, and the
+// browser never sends it on its own, so other sites cannot ride on it. Only our own scripts
+// can read it: the CSP allows scripts from 'self' alone.
 import type { ApiPath, InfoReply } from '../../contract/api.ts';
 
 export interface Session {
@@ -26,11 +27,11 @@ export class ApiError extends Error {
   }
 }
 
-const SESSION_KEY = 'twofold.session';
+export const SESSION_KEY = 'twofold.session';
 
 export function getSession(): Session | null {
   try {
-    const raw = sessionStorage.getItem(SESSION_KEY);
+    const raw = localStorage.getItem(SESSION_KEY);
     if (!raw) return null;
     const s = JSON.parse(raw) as Partial<Session>;
     return typeof s.userId === 'string' && typeof s.authToken === 'string' ? { userId: s.userId, authToken: s.authToken } : null;
@@ -40,8 +41,26 @@ export function getSession(): Session | null {
 }
 
 export function setSession(s: Session | null): void {
-  if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
-  else sessionStorage.removeItem(SESSION_KEY);
+  if (s) localStorage.setItem(SESSION_KEY, JSON.stringify(s));
+  else localStorage.removeItem(SESSION_KEY);
+}
+
+// "Remember this device": the token the server gave a sign-in that asked for it. It outlives
+// signing out (that is its point); the server forgets it when the user does, or on a password change.
+const DEVICE_KEY = 'twofold.device';
+
+export function getDeviceToken(): string | null {
+  try {
+    const t = localStorage.getItem(DEVICE_KEY);
+    return t && t.length <= 256 ? t : null;
+  } catch {
+    return null;
+  }
+}
+
+export function setDeviceToken(token: string | null): void {
+  if (token) localStorage.setItem(DEVICE_KEY, token);
+  else localStorage.removeItem(DEVICE_KEY);
 }
 
 /** Fired when the server no longer accepts our token (expired, signed out elsewhere). */

@@ -36,6 +36,8 @@ export const isPromptRefusal = (e: unknown): e is ApiError =>
 export interface Answer {
   code: string;
   method: string;
+  /** The "remember this device" box was ticked (sign-in only). */
+  rememberDevice?: boolean;
 }
 
 export interface PromptHandlers {
@@ -52,6 +54,8 @@ export interface PromptHandlers {
   destination?: string[] | undefined;
   /** The name a suspended user recovers with (`users.2fa.recover`). */
   account?: string | undefined;
+  /** Sign-in only: the label of a "remember this device" box (absent: no box). */
+  rememberDevice?: string | undefined;
 }
 
 const modeOf = (method: string): Mode => (method === 'email' || method === 'password' ? method : 'totp');
@@ -73,6 +77,8 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
   const root = h('div', { class: 'code-prompt' });
   let input: HTMLInputElement;
   let verifyButton: HTMLButtonElement;
+  // Kept across re-renders (switching method), so a tick is not lost.
+  let rememberChecked = false;
   let resendButton: HTMLButtonElement | null = null;
   const error = messageArea('alert');
   const info = messageArea('status');
@@ -129,11 +135,16 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
     input = makeInput();
     input.addEventListener('input', () => markInvalid(input, null));
     verifyButton = h('button', { type: 'submit', class: 'primary' }, mode === 'password' ? 'Confirm' : 'Verify');
+    const rememberBox = handlers.rememberDevice
+      ? h('input', { type: 'checkbox', name: 'rememberDevice', id: uid('remember'), onchange: (ev) => { rememberChecked = (ev.target as HTMLInputElement).checked; } })
+      : null;
+    if (rememberBox) rememberBox.checked = rememberChecked;
     const form = h('form', { class: 'stack', 'aria-labelledby': titleId, novalidate: true, onsubmit: (ev) => { ev.preventDefault(); void submit(form); } },
       h('h2', { id: titleId }, titles[mode]),
       handlers.reason ? h('p', { class: 'reason' }, handlers.reason) : null,
       h('p', { class: 'explain', 'data-testid': 'prompt-explanation' }, explanation()),
       field(labels[mode], input),
+      rememberBox ? h('div', { class: 'check' }, rememberBox, h('label', { for: rememberBox.id }, handlers.rememberDevice!)) : null,
       error, timer, info,
       h('div', { class: 'actions' },
         verifyButton,
@@ -228,7 +239,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
     await busy(form, async () => {
       try {
         const answer = mode === 'password' ? await sha256Hex(code) : code;
-        await handlers.submit({ code: answer, method: mode === 'backup' ? 'totp' : mode });
+        await handlers.submit({ code: answer, method: mode === 'backup' ? 'totp' : mode, ...(rememberChecked ? { rememberDevice: true } : {}) });
       } catch (e) {
         refusal = showFailure(e);
         codeRefused = e instanceof ApiError && e.code.startsWith('totp-');

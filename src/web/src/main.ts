@@ -1,4 +1,4 @@
-import { api, ENROLMENT_REQUIRED, getSession, loadInfo, SESSION_ENDED, setSession } from './api.ts';
+import { api, ENROLMENT_REQUIRED, getSession, loadInfo, SESSION_ENDED, SESSION_KEY, setSession } from './api.ts';
 import { h } from './dom.ts';
 import { loginPage } from './pages/login.ts';
 import { registerPage } from './pages/register.ts';
@@ -34,6 +34,10 @@ function renderNav(): void {
 
 window.addEventListener('twofold:rendered', renderNav);
 window.addEventListener(SESSION_ENDED, () => navigate('/login', 'Your session has ended. Please sign in again.'));
+// The session is shared by this browser's tabs: signing out in one signs every other out too.
+window.addEventListener('storage', (e) => {
+  if ((e.key === SESSION_KEY || e.key === null) && !getSession() && location.pathname.startsWith('/security')) navigate('/login', 'You are signed out.');
+});
 window.addEventListener(ENROLMENT_REQUIRED, () => navigate('/security', ENROLMENT_MESSAGE));
 
 // The code lifetime the prompts state comes from the server; a page without it still works.

@@ -1,5 +1,5 @@
 // Sign-in: username or email and password, then the second factor when the server asks.
-import { api, ApiError, getSession, setSession, type TwoFactorAnswer } from '../api.ts';
+import { api, ApiError, getDeviceToken, getSession, loadInfo, setDeviceToken, setSession, type TwoFactorAnswer } from '../api.ts';
 import { challengeOf, codePrompt } from '../code-prompt.ts';
 import { busy, everySecondUntil, field, h, markInvalid, messageArea } from '../dom.ts';
 import { countdown } from '../prompt-text.ts';
@@ -9,7 +9,7 @@ import { recoveryPanel } from '../recovery.ts';
 import { sendEmailCode } from '../step-up.ts';
 
 interface LoginReply {
-  data: { userId: string; authToken: string };
+  data: { userId: string; authToken: string; deviceToken?: string };
 }
 
 export function loginPage(): Node {
@@ -95,15 +95,25 @@ export function loginPage(): Node {
   }
 
   /** The password stays in this closure only while the second factor is asked for. */
-  async function attempt(credentials: { user: string; password: string }, answer?: TwoFactorAnswer): Promise<void> {
-    const body = answer?.code ? { ...credentials, code: answer.code } : credentials;
+  async function attempt(credentials: { user: string; password: string }, answer?: TwoFactorAnswer & { rememberDevice?: boolean }): Promise<void> {
+    // A remembered device lets the server skip the code; it decides whether this one still counts.
+    const deviceToken = getDeviceToken();
+    const body = {
+      ...credentials,
+      ...(answer?.code ? { code: answer.code } : {}),
+      ...(answer?.code && answer.rememberDevice ? { rememberDevice: true } : {}),
+      ...(deviceToken ? { deviceToken } : {}),
+    };
     const reply = await api<LoginReply>('POST', '/api/v1/login', { body, auth: false, twoFactor: answer?.method ? { method: answer.method } : undefined });
+    if (reply.data.deviceToken) setDeviceToken(reply.data.deviceToken);
     setSession({ userId: reply.data.userId, authToken: reply.data.authToken });
     navigate('/security', 'You are signed in.');
   }
 
-  function showSecondFactor(credentials: { user: string; password: string }, details: Record<string, unknown>): void {
+  async function showSecondFactor(credentials: { user: string; password: string }, details: Record<string, unknown>): Promise<void> {
+    const days = (await loadInfo())?.rememberDeviceDays ?? 0;
     const prompt = codePrompt(challengeOf(details), {
+      rememberDevice: days > 0 ? `Remember this device for ${days === 1 ? '1 day' : `${days} days`}` : undefined,
       // Before sign-in the server only tells where a new code went when asked again;
       // until then the address the person typed is the best hint there is.
       destination: credentials.user.includes('@') ? [maskEmail(credentials.user)] : undefined,

@@ -17,6 +17,15 @@ interface SessionInfo {
   current: boolean;
 }
 
+interface DeviceInfo {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string;
+  clientAddress: string | null;
+  userAgent: string | null;
+}
+
 interface PersonalToken {
   name: string;
   createdAt: string;
@@ -53,7 +62,11 @@ const methodTitle: Record<string, string> = { email: 'Codes by email', totp: 'Au
 function describeEvent(e: SecurityEvent): string {
   const m = e.method ?? '';
   switch (e.event) {
-    case 'login-success': return usedWith[m] ? `Signed in with ${usedWith[m]}` : 'Signed in';
+    case 'login-success':
+      if (e.details.secondFactor === 'remembered-device') return 'Signed in on a remembered device (no code asked)';
+      return usedWith[m] ? `Signed in with ${usedWith[m]}` : 'Signed in';
+    case 'device-remembered': return 'A device was remembered';
+    case 'device-forgotten': return e.details.devices === 1 ? 'A remembered device was forgotten' : 'Remembered devices were forgotten';
     case 'login-failure': return 'Sign-in failed';
     case 'login-blocked': return 'Sign-in blocked after too many failures';
     case 'code-sent': return 'A code was sent by email';
@@ -91,7 +104,7 @@ export async function sessionsPage(): Promise<Node> {
 
   async function load(message: HTMLElement | null): Promise<void> {
     const [sessions, tokens, events] = await Promise.all([
-      api<{ sessions: SessionInfo[]; devices: unknown[] }>('GET', '/api/v1/users.sessions.list'),
+      api<{ sessions: SessionInfo[]; devices: DeviceInfo[] }>('GET', '/api/v1/users.sessions.list'),
       api<{ tokens: PersonalToken[] }>('GET', '/api/v1/users.getPersonalAccessTokens'),
       api<{ events: SecurityEvent[] }>('GET', '/api/v1/users.audit.mine'),
     ]);
@@ -106,7 +119,7 @@ export async function sessionsPage(): Promise<Node> {
     );
   }
 
-  function sessionsSection(sessions: SessionInfo[], devices: unknown[]): HTMLElement {
+  function sessionsSection(sessions: SessionInfo[], devices: DeviceInfo[]): HTMLElement {
     const error = messageArea('alert');
     const section = h('section', { class: 'card', 'aria-labelledby': 'sessions-title' }, h('h2', { id: 'sessions-title' }, 'Where you are signed in'));
     const run = (work: () => Promise<void>) => async () => {
@@ -148,8 +161,32 @@ export async function sessionsPage(): Promise<Node> {
           }),
         }, 'Sign out everywhere else'))
         : h('p', { class: 'hint' }, 'You are not signed in anywhere else.'),
-      h('h3', {}, 'Remembered devices'),
-      h('p', { class: 'hint', 'data-testid': 'devices' }, devices.length === 0 ? 'No remembered devices.' : `${devices.length} remembered devices.`),
+      h('h3', { id: 'devices-title' }, 'Remembered devices'),
+      h('p', { class: 'hint' }, 'Signing in on these asks for your password but no code. Forget one and its next sign-in asks for a code again.'),
+      devices.length === 0
+        ? h('p', { class: 'hint', 'data-testid': 'devices' }, 'No remembered devices.')
+        : h('ul', { class: 'sessions-list', 'data-testid': 'devices', 'aria-labelledby': 'devices-title' }, devices.map((d) => h('li', {},
+          h('div', { class: 'session-row' },
+            h('div', {},
+              h('p', { class: 'session-agent', title: d.userAgent ?? '' }, describeAgent(d.userAgent)),
+              h('p', { class: 'meta' }, `Address ${d.clientAddress ?? 'unknown'} · remembered ${when(d.createdAt)} · `,
+                d.lastUsedAt ? `last sign-in ${when(d.lastUsedAt)}` : 'not used to sign in yet', ` · until ${when(d.expiresAt)}`)),
+            h('button', {
+              type: 'button', class: 'danger', 'aria-label': `Forget ${describeAgent(d.userAgent)}, remembered ${when(d.createdAt)}`,
+              onclick: run(async () => {
+                await api('POST', '/api/v1/users.devices.revoke', { body: { id: d.id } });
+                await reload('That device is forgotten: its next sign-in asks for a code.');
+              }),
+            }, 'Forget'))))),
+      devices.length > 1
+        ? h('div', { class: 'actions' }, h('button', {
+          type: 'button', class: 'danger',
+          onclick: run(async () => {
+            const r = await api<{ revoked: number }>('POST', '/api/v1/users.devices.revokeAll');
+            await reload(`Forgot ${r.revoked} device${r.revoked === 1 ? '' : 's'}: each next sign-in asks for a code.`);
+          }),
+        }, 'Forget all devices'))
+        : '',
     );
     return section;
   }
