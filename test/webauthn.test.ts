@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ddpError, DdpTestClient } from './helpers/ddp.ts';
+import { rest, restLogin } from './helpers/rest.ts';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+import { storesUnderTest } from './helpers/stores.ts';
+import { SoftAuthenticator } from './helpers/webauthn.ts';
+
+type Auth = { userId: string; authToken: string };
+
+for (const store of storesUnderTest) {
+  describe(`passkeys as a second factor (${store})`, () => {
+    let t: TestServer;
+    before(async () => {
+      t = await startTestServer({ store, settings: { failureLimit: 3 } });
+    });
+    after(() => t.close());
+
+    const origin = () => t.url;
+    const rpId = '127.0.0.1';
+
+    /** A user with one passkey, registered over REST (a new account's grace lets registerOptions through). */
+    async function withPasskey(username: string, opts: { email2fa?: boolean } = {}) {
+      const user = await t.addUser({ username, password: `${username} pw` });
+      const auth = await restLogin(t.url, username, `${username} pw`);
+      const key = new SoftAuthenticator(rpId, origin());
+      const started = await rest(t.url, 'POST', '/api/v1/users.webauthn.registerOptions', { auth });
+      assert.equal(started.status, 200, JSON.stringify(started.body));
+      assert.equal(started.body.options.rp.id, rpId);
+      const done = await rest(t.url, 'POST', '/api/v1/users.webauthn.register', { auth, body: { name: 'My key', response: key.register(started.body.options) } });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      if (opts.email2fa) await t.server.app.store.users.update(user.id, { email2faEnabled: true });
+      return { auth, key, password: `${username} pw` };
+    }
+
+    const login = (username: string, password: string, headers: Record<string, string> = {}) =>
+      rest(t.url, 'POST', '/api/v1/login', { body: { user: username, password }, headers });
+
+    it('a registered passkey is listed, asked for at sign-in and its assertion signs in', async () => {
+      const { auth, key } = await withPasskey('pia');
+      const listed = await rest(t.url, 'GET', '/api/v1/users.webauthn.list', { auth });
+      assert.equal(listed.status, 200);
+      assert.deepEqual(listed.body.passkeys.map((p: { name: string }) => p.name), ['My key']);
+
+      const asked = await login('pia', 'pia pw');
+      assert.equal(asked.status, 401);
+      assert.equal(asked.body.error, 'totp-required');
+      assert.equal(asked.body.details.method, 'webauthn');
+      assert.deepEqual(asked.body.details.availableMethods, ['webauthn']);
+      assert.equal(asked.body.details.webauthn.rpId, rpId);
+      assert.deepEqual(asked.body.details.webauthn.allowCredentials.map((c: { id: string }) => c.id), [key.credentialId.toString('base64url')]);
+
+      const ok = await login('pia', 'pia pw', { 'x-2fa-code': key.assert(asked.body.details.webauthn), 'x-2fa-method': 'webauthn' });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    });
+
+    it('the same assertion is accepted once: a replay, even sent at the same time, is refused', async () => {
+      const { key } = await withPasskey('ray');
+      const asked = await login('ray', 'ray pw');
+      const assertion = key.assert(asked.body.details.webauthn);
+      const headers = { 'x-2fa-code': assertion, 'x-2fa-method': 'webauthn' };
+      const both = await Promise.all([login('ray', 'ray pw', headers), login('ray', 'ray pw', headers)]);
+      assert.deepEqual(both.map((r) => r.status).sort(), [200, 401]);
+      const again = await login('ray', 'ray pw', headers);
+      assert.equal(again.status, 401);
+      assert.equal(again.body.error, 'totp-invalid');
+    });
+
+    it('an assertion made for another origin or with a counter that did not move is refused', async () => {
+      const { key } = await withPasskey('ora');
+      let asked = await login('ora', 'ora pw');
+      const phished = await login('ora', 'ora pw', { 'x-2fa-code': key.assert(asked.body.details.webauthn, { origin: 'https://evil.example' }), 'x-2fa-method': 'webauthn' });
+      assert.equal(phished.body.error, 'totp-invalid');
+      asked = await login('ora', 'ora pw');
+      assert.equal((await login('ora', 'ora pw', { 'x-2fa-code': key.assert(asked.body.details.webauthn, { counter: 5 }), 'x-2fa-method': 'webauthn' })).status, 200);
+      asked = await login('ora', 'ora pw');
+      const cloned = await login('ora', 'ora pw', { 'x-2fa-code': key.assert(asked.body.details.webauthn, { counter: 5 }), 'x-2fa-method': 'webauthn' });
+      assert.equal(cloned.body.error, 'totp-invalid');
+    });
+
+    it('wrong passkey answers spend the same failure budget as wrong codes', async () => {
+      const { key } = await withPasskey('fay');
+      const stranger = new SoftAuthenticator(rpId, origin());
+      for (let i = 0; i < 3; i++) {
+        const asked = await login('fay', 'fay pw');
+        const wrong = await login('fay', 'fay pw', { 'x-2fa-code': stranger.assert(asked.body.details.webauthn), 'x-2fa-method': 'webauthn' });
+        assert.equal(wrong.body.error, 'totp-invalid');
+        assert.equal(wrong.body.details.attemptsLeft, 2 - i);
+      }
+      const asked = await login('fay', 'fay pw');
+      const locked = await login('fay', 'fay pw', { 'x-2fa-code': key.assert(asked.body.details.webauthn), 'x-2fa-method': 'webauthn' });
+      assert.equal(locked.body.error, 'totp-max-attempts');
+    });
+
+    it('a Rocket.Chat client that does not know passkeys gets email for a user with email and a passkey', async () => {
+      const { key, auth } = await withPasskey('eve', { email2fa: true });
+      const asked = await login('eve', 'eve pw');
+      assert.equal(asked.body.details.method, 'email');
+      assert.deepEqual(asked.body.details.availableMethods, ['email', 'webauthn']);
+      assert.ok(asked.body.details.webauthn, 'a client that knows passkeys can still use one');
+
+      const ddp = await DdpTestClient.open(t.wsUrl);
+      await ddp.call('login', { resume: auth.authToken });
+      const ddpAsked = await ddpError(ddp.call('2fa:disable-email'));
+      assert.equal(ddpAsked.error, 'totp-required');
+      assert.equal(ddpAsked.details?.method, 'email');
+      const options = (ddpAsked.details as { webauthn: { challenge: string } }).webauthn;
+      assert.equal(await ddp.call('2fa:disable-email', { twoFactorCode: key.assert(options), twoFactorMethod: 'webauthn' }), true);
+      ddp.close();
+    });
+
+    it('removing a passkey always asks for a second factor, and a passkey answers it', async () => {
+      const { auth, key } = await withPasskey('rex');
+      const id = (await rest(t.url, 'GET', '/api/v1/users.webauthn.list', { auth })).body.passkeys[0].id as string;
+      const asked = await rest(t.url, 'POST', '/api/v1/users.webauthn.remove', { auth, body: { id } });
+      assert.equal(asked.body.errorType, 'totp-required');
+      const removed = await rest(t.url, 'POST', '/api/v1/users.webauthn.remove', {
+        auth, body: { id }, headers: { 'x-2fa-code': key.assert(asked.body.details.webauthn), 'x-2fa-method': 'webauthn' },
+      });
+      assert.equal(removed.status, 200, JSON.stringify(removed.body));
+      assert.deepEqual((await rest(t.url, 'GET', '/api/v1/users.webauthn.list', { auth })).body.passkeys, []);
+      assert.equal((await login('rex', 'rex pw')).status, 200, 'no second factor left to ask for');
+    });
+
+    it('a registration answer for another origin or a used challenge is refused', async () => {
+      await t.addUser({ username: 'reg', password: 'reg pw' });
+      const auth: Auth = await restLogin(t.url, 'reg', 'reg pw');
+      const key = new SoftAuthenticator(rpId, 'https://evil.example');
+      const started = await rest(t.url, 'POST', '/api/v1/users.webauthn.registerOptions', { auth });
+      const refused = await rest(t.url, 'POST', '/api/v1/users.webauthn.register', { auth, body: { name: 'k', response: key.register(started.body.options) } });
+      assert.equal(refused.body.errorType, 'error-webauthn-registration-failed');
+      const good = new SoftAuthenticator(rpId, origin());
+      const reused = await rest(t.url, 'POST', '/api/v1/users.webauthn.register', { auth, body: { name: 'k', response: good.register(started.body.options) } });
+      assert.equal(reused.body.errorType, 'error-webauthn-registration-failed', 'the challenge was spent by the first answer');
+    });
+  });
+}
