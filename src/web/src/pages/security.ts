@@ -5,6 +5,7 @@ import { api, getSession } from '../api.ts';
 import { h } from '../dom.ts';
 import { flashMessage, navigate } from '../router.ts';
 import { emailSection } from './security-email.ts';
+import { passkeysSection } from './security-passkeys.ts';
 import { passwordSection } from './security-password.ts';
 import { totpSection } from './security-totp.ts';
 
@@ -64,6 +65,7 @@ export async function securityPage(): Promise<Node> {
       unprotectedBanner(enrolment),
       emailSection(ctx),
       await totpSection(ctx),
+      await passkeysSection(ctx),
       passwordSection(ctx),
       enrolment.mustEnrolFirst ? '' : h('p', {}, h('a', { href: '/security/sessions', 'data-link': '' }, 'Sessions, access tokens and recent activity')),
     );
