@@ -96,8 +96,11 @@ export function loginPage(): Node {
 
   /** The password stays in this closure only while the second factor is asked for. */
   async function attempt(credentials: { user: string; password: string }, answer?: TwoFactorAnswer): Promise<void> {
-    const body = answer?.code ? { ...credentials, code: answer.code } : credentials;
-    const reply = await api<LoginReply>('POST', '/api/v1/login', { body, auth: false, twoFactor: answer?.method ? { method: answer.method } : undefined });
+    // A passkey's assertion is longer than the login body's `code` takes: it goes in the header.
+    const inHeader = answer?.method === 'webauthn';
+    const body = answer?.code && !inHeader ? { ...credentials, code: answer.code } : credentials;
+    const twoFactor = answer?.method ? { method: answer.method, ...(inHeader ? { code: answer.code } : {}) } : undefined;
+    const reply = await api<LoginReply>('POST', '/api/v1/login', { body, auth: false, twoFactor });
     setSession({ userId: reply.data.userId, authToken: reply.data.authToken });
     navigate('/security', 'You are signed in.');
   }
