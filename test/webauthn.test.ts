@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ddpError, DdpTestClient } from './helpers/ddp.ts';
+import { ddpError, DdpTestClient, sha256 } from './helpers/ddp.ts';
 import { rest, restLogin } from './helpers/rest.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { storesUnderTest } from './helpers/stores.ts';
@@ -120,6 +120,26 @@ for (const store of storesUnderTest) {
       assert.equal(removed.status, 200, JSON.stringify(removed.body));
       assert.deepEqual((await rest(t.url, 'GET', '/api/v1/users.webauthn.list', { auth })).body.passkeys, []);
       assert.equal((await login('rex', 'rex pw')).status, 200, 'no second factor left to ask for');
+    });
+
+    it('registering a passkey signs the user out everywhere else; an admin reset removes the passkeys', async () => {
+      await t.addUser({ username: 'sid', password: 'sid pw' });
+      const elsewhere = await restLogin(t.url, 'sid', 'sid pw');
+      const auth = await restLogin(t.url, 'sid', 'sid pw');
+      const key = new SoftAuthenticator(rpId, origin());
+      const started = await rest(t.url, 'POST', '/api/v1/users.webauthn.registerOptions', { auth });
+      assert.equal((await rest(t.url, 'POST', '/api/v1/users.webauthn.register', { auth, body: { name: 'k', response: key.register(started.body.options) } })).status, 200);
+      assert.equal((await rest(t.url, 'GET', '/api/v1/users.webauthn.list', { auth: elsewhere })).status, 401, 'the other session is gone');
+      assert.equal((await rest(t.url, 'GET', '/api/v1/users.webauthn.list', { auth })).status, 200, 'the session that registered it stays');
+
+      await t.addUser({ username: 'boss', password: 'boss pw', roles: ['admin'] });
+      const admin = await restLogin(t.url, 'boss', 'boss pw');
+      const reset = await rest(t.url, 'POST', '/api/v1/users.2fa.reset', {
+        auth: admin, body: { username: 'sid' }, headers: { 'x-2fa-code': sha256('boss pw'), 'x-2fa-method': 'password' },
+      });
+      assert.equal(reset.status, 200, JSON.stringify(reset.body));
+      assert.equal(reset.body.passkeys, 1);
+      assert.equal((await login('sid', 'sid pw')).status, 200, 'no passkey is asked for after the reset');
     });
 
     it('a registration answer for another origin or a used challenge is refused', async () => {
