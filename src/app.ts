@@ -98,7 +98,7 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
       get rpId() { return settings.webauthnRpId ?? new URL(origin()).hostname.replace(/^\[|\]$/g, ''); },
       rpName: settings.totpIssuer,
       challengeTtl: settings.webauthnChallengeTtl,
-      maxLiveChallenges: 5,
+      maxLiveChallenges: settings.webauthnMaxLiveChallenges,
     },
   };
 

@@ -78,6 +78,17 @@ for (const store of storesUnderTest) {
       assert.equal(cloned.body.error, 'totp-invalid');
     });
 
+    it('only the newest challenges stay live (TWOFOLD_WEBAUTHN_MAX_LIVE_CHALLENGES, default 5): an older one is refused', async () => {
+      assert.equal(t.server.app.settings.webauthnMaxLiveChallenges, 5);
+      const { key } = await withPasskey('old');
+      const first = (await login('old', 'old pw')).body.details.webauthn;
+      let newest = first;
+      for (let i = 0; i < 5; i++) newest = (await login('old', 'old pw')).body.details.webauthn;
+      const stale = await login('old', 'old pw', { 'x-2fa-code': key.assert(first), 'x-2fa-method': 'webauthn' });
+      assert.equal(stale.body.error, 'totp-invalid');
+      assert.equal((await login('old', 'old pw', { 'x-2fa-code': key.assert(newest), 'x-2fa-method': 'webauthn' })).status, 200);
+    });
+
     it('wrong passkey answers spend the same failure budget as wrong codes', async () => {
       const { key } = await withPasskey('fay');
       const stranger = new SoftAuthenticator(rpId, origin());

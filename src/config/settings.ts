@@ -114,6 +114,7 @@ export const settingsTable = {
     meaning: 'The origin browsers report for the web app when they use a passkey. Unset: the origin of `TWOFOLD_PUBLIC_URL`.',
   }),
   webauthnChallengeTtl: int({ env: 'TWOFOLD_WEBAUTHN_CHALLENGE_TTL', default: 300, min: 30, max: 3600, unit: 's', meaning: 'How long a passkey challenge (registration or sign-in) can be answered; each is accepted once.' }),
+  webauthnMaxLiveChallenges: int({ env: 'TWOFOLD_WEBAUTHN_MAX_LIVE_CHALLENGES', default: 5, min: 1, max: 50, meaning: 'Passkey challenges live at once per user (each prompt hands out one); a new one drops the oldest, whose answer is then refused.' }),
   webauthnMaxCredentials: int({ env: 'TWOFOLD_WEBAUTHN_MAX_CREDENTIALS', default: 10, min: 1, max: 100, unit: 'passkeys', meaning: 'Most passkeys and security keys one user can register.' }),
   totpIssuer: str({ env: 'TWOFOLD_TOTP_ISSUER', default: 'Twofold', maxLength: 64, pattern: /^[^:]+$/, patternText: 'text without ":"', meaning: 'Issuer shown by authenticator apps.' }),
   auditRetentionDays: int({ env: 'TWOFOLD_AUDIT_RETENTION_DAYS', default: 365, min: 0, max: 3650, unit: 'days', meaning: 'Audit events older than this are deleted by the hourly clean-up (0: kept forever).' }),
