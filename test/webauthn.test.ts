@@ -117,6 +117,16 @@ for (const store of storesUnderTest) {
       assert.equal(ddpAsked.details?.method, 'email');
       const options = (ddpAsked.details as { webauthn: { challenge: string } }).webauthn;
       assert.equal(await ddp.call('2fa:disable-email', { twoFactorCode: key.assert(options), twoFactorMethod: 'webauthn' }), true);
+      // An unknown passkey is refused before any factor is asked for.
+      const unknown = await ddpError(ddp.call('twofold:webauthnRemove', { id: 'nope' }));
+      assert.equal(unknown.error, 'error-webauthn-not-found');
+      // The seeds' wrapper takes a passkey's assertion too (longer than any code).
+      const challenged = await ddpError(ddp.call('callWithTwoFactorRequired', { code: '', ddpMethod: 'twofold:webauthnList', method: 'webauthn', params: [] }));
+      assert.equal(challenged.details?.method, 'webauthn');
+      const wrapped = await ddp.call('callWithTwoFactorRequired', {
+        code: key.assert((challenged.details as { webauthn: { challenge: string } }).webauthn), ddpMethod: 'twofold:webauthnList', method: 'webauthn', params: [],
+      }) as { passkeys: unknown[] };
+      assert.equal(wrapped.passkeys.length, 1);
       ddp.close();
     });
 
