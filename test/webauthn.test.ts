@@ -52,6 +52,16 @@ for (const store of storesUnderTest) {
 
       const ok = await login('pia', 'pia pw', { 'x-2fa-code': key.assert(asked.body.details.webauthn), 'x-2fa-method': 'webauthn' });
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
+
+      // On DDP the assertion comes as the trailing {twoFactorCode, twoFactorMethod}, as Rocket.Chat's clients send codes.
+      const ddp = await DdpTestClient.open(t.wsUrl);
+      const ddpAsked = await ddpError(ddp.loginWithPassword('pia', 'pia pw'));
+      assert.equal(ddpAsked.details?.method, 'webauthn');
+      const request = { user: { username: 'pia' }, password: { digest: sha256('pia pw'), algorithm: 'sha-256' } };
+      const options = (ddpAsked.details as { webauthn: { challenge: string } }).webauthn;
+      const result = await ddp.call('login', request, { twoFactorCode: key.assert(options), twoFactorMethod: 'webauthn' }) as { type: string };
+      assert.equal(result.type, 'password');
+      ddp.close();
     });
 
     it('the same assertion is accepted once: a replay, even sent at the same time, is refused', async () => {

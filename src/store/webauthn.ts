@@ -82,6 +82,11 @@ export class SqlWebAuthnStore implements WebAuthnStore {
     });
   }
 
+  /** Challenges nobody answered in time (a new one for the same user also clears them). */
+  async purgeExpired(now: number): Promise<void> {
+    await this.db.deleteFrom('webauthn_challenges').where('expires_at', '<=', now).execute();
+  }
+
   /** True for exactly one caller: the one whose delete removed the live challenge. */
   async consumeChallenge(userId: string, purpose: 'register' | 'authenticate', challenge: string, now: number): Promise<boolean> {
     const r = await this.db.deleteFrom('webauthn_challenges').where('challenge', '=', challenge)
