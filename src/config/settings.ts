@@ -107,7 +107,7 @@ export const settingsTable = {
   webauthnEnabled: bool({ env: 'TWOFOLD_WEBAUTHN_ENABLED', default: true, meaning: 'Passkeys and security keys (WebAuthn) can be registered and are a usable method (`webauthn`).' }),
   webauthnRpId: str({
     env: 'TWOFOLD_WEBAUTHN_RP_ID', default: undefined, maxLength: 253, pattern: /^[A-Za-z0-9.-]+$/, patternText: 'a domain name',
-    meaning: 'WebAuthn relying party ID: the domain passkeys are bound to. Unset: the host of `TWOFOLD_WEBAUTHN_ORIGIN`.',
+    meaning: 'WebAuthn relying party ID: the domain passkeys are bound to (the origin\'s host or a parent domain of it). Unset: the host of `TWOFOLD_WEBAUTHN_ORIGIN`. Browsers refuse an IP address: serve the web app under a domain name (or `localhost`) to use passkeys.',
   }),
   webauthnOrigin: str({
     env: 'TWOFOLD_WEBAUTHN_ORIGIN', default: undefined, maxLength: 2048, pattern: /^https?:\/\/[^\s/]+$/, patternText: 'an origin (scheme://host[:port])',
