@@ -25,8 +25,8 @@ function unprotectedBanner(enrolment: Enrolment): HTMLElement | string {
   return h('section', { class: `card banner msg warn${enrolment.mustEnrolFirst ? ' required' : ''}`, 'aria-labelledby': 'banner-title', 'data-testid': 'no-2fa-banner' },
     h('h2', { id: 'banner-title' }, enrolment.mustEnrolFirst ? 'Set up a second factor to continue' : 'Your account has no second factor'),
     h('p', {}, enrolment.mustEnrolFirst
-      ? 'Accounts with your role must have a second factor. Until you set up an authenticator app or codes by email below, nothing else works.'
-      : 'Anyone who learns your password can sign in as you. Set up an authenticator app or codes by email below: it takes a minute.'));
+      ? 'Accounts with your role must have a second factor. Until you set up an authenticator app, codes by email or a passkey below, nothing else works.'
+      : 'Anyone who learns your password can sign in as you. Set up an authenticator app, codes by email or a passkey below: it takes a minute.'));
 }
 
 export interface SectionContext {
