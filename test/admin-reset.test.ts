@@ -98,7 +98,7 @@ for (const store of storesUnderTest) {
       const out = await runCli(['user', 'reset-2fa', 'ola'], env);
       assert.equal(out.code, 0, out.stderr);
       assert.equal(out.stdout, [
-        'reset the second factors of ola: authenticator app turned off, email codes turned off',
+        'reset the second factors of ola: authenticator app turned off, email codes turned off, no passkeys',
         'revoked 2 login tokens and 1 personal access token; ola now logs in with the password alone',
         '',
       ].join('\n'));
