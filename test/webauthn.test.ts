@@ -12,7 +12,7 @@ for (const store of storesUnderTest) {
   describe(`passkeys as a second factor (${store})`, () => {
     let t: TestServer;
     before(async () => {
-      t = await startTestServer({ store, settings: { failureLimit: 3 } });
+      t = await startTestServer({ store, settings: { failureLimit: 3, webauthnMaxCredentials: 2 } });
     });
     after(() => t.close());
 
@@ -35,6 +35,14 @@ for (const store of storesUnderTest) {
 
     const login = (username: string, password: string, headers: Record<string, string> = {}) =>
       rest(t.url, 'POST', '/api/v1/login', { body: { user: username, password }, headers });
+
+    /** A fresh session (nothing remembered on it), signed in with the passkey. */
+    async function restLoginWithPasskey(username: string, key: SoftAuthenticator): Promise<Auth> {
+      const asked = await login(username, `${username} pw`);
+      const ok = await login(username, `${username} pw`, { 'x-2fa-code': key.assert(asked.body.details.webauthn), 'x-2fa-method': 'webauthn' });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      return { userId: ok.body.data.userId, authToken: ok.body.data.authToken };
+    }
 
     it('a registered passkey is listed, asked for at sign-in and its assertion signs in', async () => {
       const { auth, key } = await withPasskey('pia');
@@ -171,6 +179,26 @@ for (const store of storesUnderTest) {
       assert.equal(reset.status, 200, JSON.stringify(reset.body));
       assert.equal(reset.body.passkeys, 1);
       assert.equal((await login('sid', 'sid pw')).status, 200, 'no passkey is asked for after the reset');
+    });
+
+    it('adding another passkey asks for the second factor first; past TWOFOLD_WEBAUTHN_MAX_CREDENTIALS it is refused', async () => {
+      const { auth, key } = await withPasskey('two');
+      const enrolment = await rest(t.url, 'GET', '/api/v1/users.2fa.enrolment', { auth });
+      assert.deepEqual(enrolment.body.methods, ['webauthn']);
+      const asked = await rest(t.url, 'POST', '/api/v1/users.webauthn.registerOptions', { auth });
+      assert.equal(asked.body.errorType, 'totp-required');
+      const stepUp = { 'x-2fa-code': key.assert(asked.body.details.webauthn), 'x-2fa-method': 'webauthn' };
+      const started = await rest(t.url, 'POST', '/api/v1/users.webauthn.registerOptions', { auth, headers: stepUp });
+      assert.equal(started.status, 200, JSON.stringify(started.body));
+      assert.deepEqual(started.body.options.excludeCredentials.map((c: { id: string }) => c.id), [key.credentialId.toString('base64url')]);
+      const second = new SoftAuthenticator(rpId, origin());
+      const added = await rest(t.url, 'POST', '/api/v1/users.webauthn.register', { auth, body: { name: 'Spare', response: second.register(started.body.options) } });
+      assert.equal(added.status, 200, JSON.stringify(added.body));
+      const listed = await rest(t.url, 'GET', '/api/v1/users.webauthn.list', { auth });
+      assert.deepEqual(listed.body.passkeys.map((p: { name: string }) => p.name), ['My key', 'Spare']);
+      // Told before any factor is asked for.
+      const full = await rest(t.url, 'POST', '/api/v1/users.webauthn.registerOptions', { auth: await restLoginWithPasskey('two', second) });
+      assert.equal(full.body.errorType, 'error-webauthn-limit');
     });
 
     it('a registration answer for another origin or a used challenge is refused', async () => {

@@ -39,6 +39,8 @@ const passkeysOn = (ctx: UserContext) => {
 
 const webauthnOf = (ctx: UserContext) => ctx.app.twoFactor.webauthn!;
 
+const limitError = (ctx: UserContext) => new TwofoldError('error-webauthn-limit', { max: ctx.app.settings.webauthnMaxCredentials });
+
 export interface PasskeyView {
   id: string;
   name: string;
@@ -58,12 +60,15 @@ export const registerOptionsOperation = defineOperation({
   input: s.noInput,
   rest: { method: 'POST', path: '/api/v1/users.webauthn.registerOptions' },
   ddp: { name: 'twofold:webauthnRegisterOptions' },
-  precondition: passkeysOn,
+  // One passkey too many is told before a factor is asked for, not after.
+  async precondition(ctx) {
+    passkeysOn(ctx);
+    if ((await webauthnOf(ctx).store.list(ctx.user.id)).length >= ctx.app.settings.webauthnMaxCredentials) throw limitError(ctx);
+  },
   async handler(ctx): Promise<{ options: PublicKeyCredentialCreationOptionsJSON }> {
     const { app, user } = ctx;
     const w = webauthnOf(ctx);
     const existing = await w.store.list(user.id);
-    if (existing.length >= app.settings.webauthnMaxCredentials) throw new TwofoldError('error-webauthn-limit', { max: app.settings.webauthnMaxCredentials });
     const options = await generateRegistrationOptions({
       rpName: w.rpName,
       rpID: w.rpId,
@@ -117,7 +122,7 @@ export const registerOperation = defineOperation({
       transports: (credential.transports ?? []).slice(0, 16), name, createdAt: now, lastUsedAt: null,
     };
     if (!await w.store.add(passkey, app.settings.webauthnMaxCredentials)) {
-      throw new TwofoldError('error-webauthn-limit', { max: app.settings.webauthnMaxCredentials });
+      throw limitError(ctx);
     }
     // Whoever else holds a session or a token got it without this factor: they log in again.
     await revokeCredentials(app, user.id, ctx);
