@@ -56,6 +56,9 @@ export function loggerOptions(level: string): pino.LoggerOptions {
   };
 }
 
+const publicUrlOf = (settings: Settings) =>
+  settings.publicUrl ?? `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`;
+
 export async function createApp(settings: Settings, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.log ?? createLogger(settings.logLevel);
   const clock = overrides.clock ?? systemClock;
@@ -71,6 +74,8 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
   const passwords = argon2Hasher({ memoryKib: settings.argon2MemoryKib, iterations: settings.argon2Iterations });
 
   const audit = auditRecorder(store.audit, clock, log);
+  // Read when used: the port of a server started on port 0 is known only once it listens.
+  const origin = () => new URL(settings.webauthnOrigin ?? publicUrlOf(settings)).origin;
   const twoFactor: TwoFactorDeps = {
     store: store.twoFactor,
     limits: codeSendLimits(store.limits, settings, clock, audit),
@@ -87,11 +92,19 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
       await Promise.all(addresses.map((to) => mailer.send(suspendedMail(to, user.username, settings.maxConsecutiveFailures))));
     },
     verifyPassword: (hash, digest) => passwords.verify(hash, digest),
+    webauthn: {
+      store: store.webauthn,
+      get origin() { return origin(); },
+      get rpId() { return settings.webauthnRpId ?? new URL(origin()).hostname.replace(/^\[|\]$/g, ''); },
+      rpName: settings.totpIssuer,
+      challengeTtl: settings.webauthnChallengeTtl,
+      maxLiveChallenges: settings.webauthnMaxLiveChallenges,
+    },
   };
 
   return {
     settings, store, keys, clock, random, mailer, passwords, log, twoFactor, version: VERSION, outboxDir,
-    publicUrl: () => settings.publicUrl ?? `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`,
+    publicUrl: () => publicUrlOf(settings),
     async close() {
       mailer.close();
       await store.close();

@@ -50,6 +50,7 @@ export async function startServer(settings: Settings, overrides: AppOverrides = 
       await app.store.devices.purgeExpired(now);
       await app.store.twoFactor.purgeExpired(now, app.settings.failureWindow * 1000);
       await purgeExpiredEmailVerifications(app.store.db, now);
+      await app.store.webauthn.purgeExpired(now);
       if (app.settings.auditRetentionDays > 0) await app.store.audit.purgeBefore(now - app.settings.auditRetentionDays * 86_400_000);
     } catch (err) {
       app.log.warn({ err }, 'purging expired rows failed; will retry');

@@ -66,7 +66,7 @@ for (const store of storesUnderTest) {
 
       const done = await rest(t.url, 'POST', '/api/v1/users.2fa.reset', { auth: admin, headers: adminFactor, body: { username: 'mia' } });
       assert.equal(done.status, 200, JSON.stringify(done.body));
-      assert.deepEqual(done.body, { userId: user.id, totp: true, email: true, loginTokens: 2, personalTokens: 1, success: true });
+      assert.deepEqual(done.body, { userId: user.id, totp: true, email: true, loginTokens: 2, personalTokens: 1, passkeys: 0, success: true });
       await assertReset('mia', user.id, tokens);
       assert.equal((await rest(t.url, 'GET', '/api/v1/me', { auth: admin })).status, 200, 'the admin stays logged in');
 
@@ -74,7 +74,7 @@ for (const store of storesUnderTest) {
       const event = trail.body.events.find((e: { event: string }) => e.event === '2fa-reset');
       assert.ok(event, JSON.stringify(trail.body.events));
       assert.equal(event.transport, 'rest');
-      assert.deepEqual(event.details, { resetBy: admin.userId, totp: true, email: true, loginTokens: 2, personalTokens: 1 });
+      assert.deepEqual(event.details, { resetBy: admin.userId, totp: true, email: true, loginTokens: 2, personalTokens: 1, passkeys: 0 });
     });
 
     it('users.2fa.reset: non-admins refused, unknown or missing user reported', async () => {
@@ -98,13 +98,13 @@ for (const store of storesUnderTest) {
       const out = await runCli(['user', 'reset-2fa', 'ola'], env);
       assert.equal(out.code, 0, out.stderr);
       assert.equal(out.stdout, [
-        'reset the second factors of ola: authenticator app turned off, email codes turned off',
+        'reset the second factors of ola: authenticator app turned off, email codes turned off, no passkeys',
         'revoked 2 login tokens and 1 personal access token; ola now logs in with the password alone',
         '',
       ].join('\n'));
       await assertReset('ola', user.id, tokens);
       const trail = await runCli(['audit', '--user', 'ola', '--limit', '2'], env);
-      assert.match(trail.stdout, /2fa-reset\s+ola\s+-\s+cli .*resetBy=cli totp=true email=true loginTokens=2 personalTokens=1/);
+      assert.match(trail.stdout, /2fa-reset\s+ola\s+-\s+cli .*resetBy=cli totp=true email=true loginTokens=2 personalTokens=1 passkeys=0/);
 
       const unknown = await runCli(['user', 'reset-2fa', 'nobody'], env);
       assert.equal(unknown.code, 1);

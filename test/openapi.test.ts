@@ -180,7 +180,7 @@ for (const store of storesUnderTest) {
       assert.equal(disable['x-twofold-second-factor'], 'always');
       const header = (name: string) => disable.parameters.find((p: Doc) => p.in === 'header' && p.name === name);
       assert.ok(header('x-2fa-code'));
-      assert.deepEqual(header('x-2fa-method').schema.enum, ['totp', 'email', 'password']);
+      assert.deepEqual(header('x-2fa-method').schema.enum, ['totp', 'email', 'password', 'webauthn']);
       const bodies = doc.paths['/api/v1/users.2fa.disableEmail'].post.responses['400'].content['application/json'].schema.anyOf;
       assert.ok(bodies.some((b: Doc) => b.$ref === '#/components/schemas/TwoFactorError'));
       const twoFactorError = doc.components.schemas.TwoFactorError;

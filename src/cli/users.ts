@@ -74,7 +74,7 @@ const reset2fa: Command = {
   summary: 'turn off all of a user\'s second factors and log them out everywhere',
   details: [
     'For a user who lost their authenticator app and backup codes. Turns off the app (secret,',
-    'pending enrolment, backup codes) and email codes, clears failed-attempt counts, and revokes',
+    'pending enrolment, backup codes) and email codes, removes passkeys, clears failed-attempt counts, and revokes',
     'every login token and personal access token. The user then logs in with the password and',
     'enrols again. Written to the audit trail as 2fa-reset. Same as POST /api/v1/users.2fa.reset.',
   ],
@@ -86,7 +86,7 @@ const reset2fa: Command = {
       if (!target) throw new TwofoldError('error-invalid-user', { username }, `no user named ${username}`);
       return resetSecondFactors(app, target, { client: { transport: 'cli', address: '' }, resetBy: 'cli' });
     });
-    cli.out(`reset the second factors of ${username}: authenticator app ${r.totp ? 'turned off' : 'was off'}, email codes ${r.email ? 'turned off' : 'were off'}`);
+    cli.out(`reset the second factors of ${username}: authenticator app ${r.totp ? 'turned off' : 'was off'}, email codes ${r.email ? 'turned off' : 'were off'}, ${r.passkeys ? `${plural(r.passkeys, 'passkey')} removed` : 'no passkeys'}`);
     cli.out(`revoked ${plural(r.loginTokens, 'login token')} and ${plural(r.personalTokens, 'personal access token')}; ${username} now logs in with the password alone`);
   },
 };

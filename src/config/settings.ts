@@ -104,6 +104,18 @@ export const settingsTable = {
   verifyMailTargetInterval: int({ env: 'TWOFOLD_VERIFY_MAIL_TARGET_INTERVAL', default: 60, min: 0, max: 3600, unit: 's', meaning: 'At most one verification-link mail to one email address in this many seconds (0: no minimum), whoever asks. Over it: 429 / `error-too-many-requests`.' }),
   verifyMailTargetPerHour: int({ env: 'TWOFOLD_VERIFY_MAIL_TARGET_PER_HOUR', default: 5, min: 1, max: 10_000, meaning: 'Verification-link mails to one email address in any sliding hour, whoever asks.' }),
   totpMaxDelta: int({ env: 'TWOFOLD_TOTP_MAX_DELTA', default: 1, min: 0, max: 10, unit: 'steps', meaning: 'TOTP codes this many 30 s steps before or after now are accepted.' }),
+  webauthnEnabled: bool({ env: 'TWOFOLD_WEBAUTHN_ENABLED', default: true, meaning: 'Passkeys and security keys (WebAuthn) can be registered and are a usable method (`webauthn`).' }),
+  webauthnRpId: str({
+    env: 'TWOFOLD_WEBAUTHN_RP_ID', default: undefined, maxLength: 253, pattern: /^[A-Za-z0-9.-]+$/, patternText: 'a domain name',
+    meaning: 'WebAuthn relying party ID: the domain passkeys are bound to (the origin\'s host or a parent domain of it). Unset: the host of `TWOFOLD_WEBAUTHN_ORIGIN`. Browsers refuse an IP address: serve the web app under a domain name (or `localhost`) to use passkeys.',
+  }),
+  webauthnOrigin: str({
+    env: 'TWOFOLD_WEBAUTHN_ORIGIN', default: undefined, maxLength: 2048, pattern: /^https?:\/\/[^\s/]+$/, patternText: 'an origin (scheme://host[:port])',
+    meaning: 'The origin browsers report for the web app when they use a passkey. Unset: the origin of `TWOFOLD_PUBLIC_URL`.',
+  }),
+  webauthnChallengeTtl: int({ env: 'TWOFOLD_WEBAUTHN_CHALLENGE_TTL', default: 300, min: 30, max: 3600, unit: 's', meaning: 'How long a passkey challenge (registration or sign-in) can be answered; each is accepted once.' }),
+  webauthnMaxLiveChallenges: int({ env: 'TWOFOLD_WEBAUTHN_MAX_LIVE_CHALLENGES', default: 5, min: 1, max: 50, meaning: 'Passkey challenges live at once per user (each prompt hands out one); a new one drops the oldest, whose answer is then refused.' }),
+  webauthnMaxCredentials: int({ env: 'TWOFOLD_WEBAUTHN_MAX_CREDENTIALS', default: 10, min: 1, max: 100, unit: 'passkeys', meaning: 'Most passkeys and security keys one user can register.' }),
   totpIssuer: str({ env: 'TWOFOLD_TOTP_ISSUER', default: 'Twofold', maxLength: 64, pattern: /^[^:]+$/, patternText: 'text without ":"', meaning: 'Issuer shown by authenticator apps.' }),
   auditRetentionDays: int({ env: 'TWOFOLD_AUDIT_RETENTION_DAYS', default: 365, min: 0, max: 3650, unit: 'days', meaning: 'Audit events older than this are deleted by the hourly clean-up (0: kept forever).' }),
   maskUnknownUsers: bool({ env: 'TWOFOLD_MASK_UNKNOWN_USERS', default: false, meaning: 'Anonymous endpoints answer unknown and known names alike: sendEmailCode answers every caller but the user themself with an empty list and counts its limits against unknown names too; a sign-up with a name or address in use answers as a success and mails the address a notice instead. Off: `error-invalid-user`, `error-username-in-use`, `error-email-in-use`.' }),

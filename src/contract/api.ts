@@ -60,13 +60,15 @@ export type MissReason = 'wrong' | 'expired' | 'used';
 
 /** `details` of `totp-required`, `totp-invalid` and `totp-max-attempts` (spec §3.3). */
 export interface ChallengeDetails {
-  method: 'totp' | 'email' | 'password';
+  method: 'totp' | 'email' | 'password' | 'webauthn';
   codeGenerated: boolean;
   /** Email only: the live codes and when each expires (ISO dates, oldest first). */
   codeCount?: number;
   codeExpires?: string[];
-  availableMethods: ('totp' | 'email')[];
+  availableMethods: ('totp' | 'email' | 'webauthn')[];
   emailOrUsername?: string;
+  /** When `webauthn` is available: the request options (PublicKeyCredentialRequestOptionsJSON) to answer with a passkey. */
+  webauthn?: Record<string, unknown>;
   // Twofold's own keys, after the protocol's; Rocket.Chat's clients ignore them.
   reason?: MissReason;
   /** Wrong codes left before `totp-max-attempts`. */

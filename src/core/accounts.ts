@@ -21,6 +21,8 @@ export interface User {
   totpSecret: string | null; // sealed
   totpPendingSecret: string | null; // sealed
   totpLastStep: number | null;
+  /** Registered passkeys and security keys (loaded with the user; absent: none). */
+  webauthnCredentials?: number;
 }
 
 export const isAdmin = (user: User) => user.roles.includes('admin');

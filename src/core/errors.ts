@@ -37,6 +37,10 @@ export const errorCatalogue = {
   'error-login-blocked-for-user': { reason: 'Login has been temporarily blocked For User', status: 401 },
   'error-not-allowed': { reason: 'Not allowed', status: 403 },
   // Too many wrong codes in a row: no code is checked until a recovery code or an admin lifts it.
+  // Passkeys (issue 16 §1): a registration that did not verify, or one passkey too many.
+  'error-webauthn-registration-failed': { reason: 'The passkey could not be registered; try again', status: 400 },
+  'error-webauthn-limit': { reason: 'Too many passkeys registered; remove one first', status: 400 },
+  'error-webauthn-not-found': { reason: 'No such passkey', status: 400 },
   'error-2fa-suspended': { reason: 'Two-factor authentication is suspended after too many failed attempts; recover it with a code sent to your verified email, or ask an administrator', status: 403 },
   'error-invalid-recovery-code': { reason: 'Invalid or expired recovery code', status: 400 },
   'error-action-not-allowed': { reason: 'Action not allowed', status: 403 },

@@ -17,6 +17,8 @@ export interface SecondFactorReset {
   email: boolean;
   loginTokens: number;
   personalTokens: number;
+  /** Passkeys and security keys removed. */
+  passkeys: number;
 }
 
 /** Shared by `POST /api/v1/users.2fa.reset` and `twofold user reset-2fa`. */
@@ -28,6 +30,7 @@ export async function resetSecondFactors(
   const email = target.email2faEnabled;
   if (email) await store.users.update(target.id, { email2faEnabled: false });
   await store.twoFactor.dropEmailCodes(target.id);
+  const passkeys = await store.webauthn.removeAll(target.id);
   // A lockout earned by whoever held the lost factor must not keep the owner out.
   await store.twoFactor.clearFailures(target.id);
   await store.limits.reset('login-user', target.id);
@@ -40,14 +43,14 @@ export async function resetSecondFactors(
   }
   await recordAuditFor(app, by.client, {
     event: '2fa-reset', userId: target.id,
-    details: { resetBy: by.resetBy, totp, email, loginTokens, personalTokens },
+    details: { resetBy: by.resetBy, totp, email, loginTokens, personalTokens, passkeys },
   });
-  return { totp, email, loginTokens, personalTokens };
+  return { totp, email, loginTokens, personalTokens, passkeys };
 }
 
 export const resetSecondFactorsOperation = defineOperation({
   name: 'users.2fa.reset',
-  summary: 'Admin: turn off all of a user\'s second factors (authenticator app, backup codes, email codes), clear their failure counts and revoke their sessions and personal tokens. Always asks.',
+  summary: 'Admin: turn off all of a user\'s second factors (authenticator app, backup codes, email codes, passkeys), clear their failure counts and revoke their sessions and personal tokens. Always asks.',
   auth: 'admin',
   secondFactor: { kind: 'always', passwordAlways: true },
   input: z.object({ userId: s.id.optional(), username: s.username.optional() }).strict(),

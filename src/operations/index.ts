@@ -10,6 +10,7 @@ import { Registry } from './registry.ts';
 import { loginOperation, logoutOperation, meOperation } from './session.ts';
 import { totpOperations } from './totp.ts';
 import { twoFactorEmailOperations } from './twofactor-email.ts';
+import { webauthnOperations } from './webauthn.ts';
 
 /** Every operation Twofold offers; the transports bind to exactly this list. */
 export function buildRegistry(): Registry {
@@ -25,5 +26,6 @@ export function buildRegistry(): Registry {
   registry.add(resetSecondFactorsOperation);
   registry.add(...mySecurityOperations);
   registry.add(...deviceOperations);
+  registry.add(...webauthnOperations);
   return registry;
 }

@@ -6,6 +6,7 @@ import { MessageStore } from './messages.ts';
 import { TokenStore } from './tokens.ts';
 import { SqlTwoFactorStore } from './twofactor.ts';
 import { UserStore } from './users.ts';
+import { SqlWebAuthnStore } from './webauthn.ts';
 
 /** Every table behind one object; the same code serves SQLite and PostgreSQL. */
 export interface Store extends OpenDatabase {
@@ -16,6 +17,7 @@ export interface Store extends OpenDatabase {
   limits: RateLimitStore;
   audit: AuditStore;
   devices: DeviceStore;
+  webauthn: SqlWebAuthnStore;
 }
 
 export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
@@ -23,5 +25,6 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
   const users = new UserStore(opened.db);
   const tokens = new TokenStore(opened.db);
   return { ...opened, users, tokens, twoFactor: new SqlTwoFactorStore(opened.db, users, tokens), messages: new MessageStore(opened.db),
-    limits: new RateLimitStore(opened.db), audit: new AuditStore(opened.db), devices: new DeviceStore(opened.db) };
+    limits: new RateLimitStore(opened.db), audit: new AuditStore(opened.db), devices: new DeviceStore(opened.db),
+    webauthn: new SqlWebAuthnStore(opened.db) };
 }

@@ -163,6 +163,31 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('login_tokens').addColumn('user_agent', 'text').execute();
     },
   },
+  '0007_webauthn_credentials': {
+    async up(db: Kysely<any>) {
+      // Passkeys and security keys (issue 16 §1): a user's registered credentials, and the
+      // challenges handed out for them (short-lived, each spent by one check).
+      await db.schema.createTable('webauthn_credentials')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('credential_id', 'text', (c) => c.notNull().unique())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('counter', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('transports', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('webauthn_credentials_user').on('webauthn_credentials').column('user_id').execute();
+      await db.schema.createTable('webauthn_challenges')
+        .addColumn('challenge', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webauthn_challenges_user').on('webauthn_challenges').columns(['user_id', 'expires_at']).execute();
+    },
+  },
   '0008_remembered_devices': {
     async up(db: Kysely<any>) {
       // "Remember this device" (issue 14 §4): a token kept by the browser that lets a password

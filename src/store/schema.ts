@@ -81,6 +81,25 @@ export interface TwofaUserStateTable {
   recovery_attempts: number;
 }
 
+export interface WebauthnCredentialsTable {
+  id: string;
+  user_id: string;
+  credential_id: string; // base64url, unique across users
+  public_key: string; // base64url COSE key
+  counter: number; // the authenticator's signature counter last seen (0: it keeps none)
+  transports: string; // JSON array of AuthenticatorTransport names
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface WebauthnChallengesTable {
+  challenge: string; // base64url; single use: deleted by the one check that spends it
+  user_id: string;
+  purpose: string; // 'register' | 'authenticate'
+  expires_at: number;
+}
+
 export interface RoomsTable {
   id: string;
   name: string;
@@ -127,6 +146,8 @@ export interface AuditEventsTable {
 }
 
 export interface Database {
+  webauthn_credentials: WebauthnCredentialsTable;
+  webauthn_challenges: WebauthnChallengesTable;
   rate_limits: RateLimitsTable;
   audit_events: AuditEventsTable;
   users: UsersTable;

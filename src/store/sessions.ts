@@ -21,6 +21,9 @@ function sessionQuery(db: Kysely<Database>, tokenHash: string, now: number) {
       'u.created_at', 'u.email2fa_enabled', 'u.totp_enabled', 'u.totp_secret', 'u.totp_pending_secret', 'u.totp_last_step',
       'e.address', 'e.verified',
     ])
+    // The passkey count decides whether `webauthn` is offered; a subquery keeps it one statement.
+    .select((eb) => eb.selectFrom('webauthn_credentials as w').select((w) => w.fn.countAll().as('n'))
+      .whereRef('w.user_id', '=', 'u.id').as('webauthn_count'))
     .where('t.token_hash', '=', tokenHash)
     .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', now)]))
     .orderBy('e.created_at').orderBy('e.address_lower');
@@ -44,5 +47,5 @@ export async function findLiveSession(db: Kysely<Database>, tokenHash: string, n
   if (!first) return null;
   const token = toToken({ ...first, name: first.token_name, created_at: first.token_created_at });
   const emails = rows.flatMap((r) => (r.address === null || r.verified === null ? [] : [{ address: r.address, verified: r.verified }]));
-  return { token, user: toUser(first, emails) };
+  return { token, user: toUser(first, emails, Number(first.webauthn_count ?? 0)) };
 }

@@ -27,7 +27,7 @@ export type UserPatch = Partial<{
   totpLastStep: number | null;
 }>;
 
-export function toUser(row: Selectable<UsersTable>, emails: { address: string; verified: number }[]): User {
+export function toUser(row: Selectable<UsersTable>, emails: { address: string; verified: number }[], webauthnCredentials = 0): User {
   return {
     id: row.id,
     username: row.username,
@@ -43,6 +43,7 @@ export function toUser(row: Selectable<UsersTable>, emails: { address: string; v
     totpSecret: row.totp_secret,
     totpPendingSecret: row.totp_pending_secret,
     totpLastStep: row.totp_last_step === null ? null : Number(row.totp_last_step),
+    webauthnCredentials,
   };
 }
 
@@ -55,7 +56,9 @@ export class UserStore {
     if (!row) return null;
     const emails = await this.db.selectFrom('user_emails').select(['address', 'verified'])
       .where('user_id', '=', row.id).orderBy('created_at').orderBy('address_lower').execute();
-    return toUser(row, emails);
+    const passkeys = await this.db.selectFrom('webauthn_credentials').select((eb) => eb.fn.countAll().as('n'))
+      .where('user_id', '=', row.id).executeTakeFirst();
+    return toUser(row, emails, Number(passkeys?.n ?? 0));
   }
 
   async create(u: NewUser): Promise<User> {

@@ -2,8 +2,11 @@
 // docs/api.md); once the project has a shared contract module (src/contract) these should
 // be imported from it instead of being restated here.
 
-/** A second factor the server can ask for. `password` is the SHA-256 hex of the password. */
-export type SecondFactorMethod = 'totp' | 'email' | 'password';
+/**
+ * A second factor the server can ask for. `password` is the SHA-256 hex of the password;
+ * `webauthn` is a passkey's assertion (AuthenticationResponseJSON as JSON text).
+ */
+export type SecondFactorMethod = 'totp' | 'email' | 'password' | 'webauthn';
 
 /** The codes of a challenge the hook is asked to answer. */
 export type ChallengeCode = 'totp-required' | 'totp-invalid';
@@ -37,13 +40,15 @@ export interface ChallengeDetails {
   method: SecondFactorMethod;
   /** Whether this very challenge mailed a code (email only). */
   codeGenerated?: boolean;
-  /** Enabled methods among `totp` and `email`, in that order; never `password`. */
+  /** Enabled methods among `totp`, `email` and `webauthn`, in that order; never `password`. */
   availableMethods: SecondFactorMethod[];
   /** Live email codes and their expiry instants (ISO strings, oldest first). */
   codeCount?: number;
   codeExpires?: string[];
   /** Whom to ask `sendEmailCode` for ("send again"). */
   emailOrUsername?: string;
+  /** When `webauthn` is available: the request options for `navigator.credentials.get`. */
+  webauthn?: Record<string, unknown>;
   [key: string]: unknown;
 }
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { isTwofoldError } from '../errors.ts';
 import { MAX_ANSWER_LENGTH, parseAnswer } from './answer.ts';
 import { METHODS, methodFor } from './methods/index.ts';
+import { MAX_WEBAUTHN_ANSWER_LENGTH } from './methods/webauthn.ts';
 import { METHOD_NAMES } from './types.ts';
 
 const refusal = (f: () => unknown) => {
@@ -26,6 +27,15 @@ describe('parseAnswer: one rule for what every transport received', () => {
       assert.equal(refusal(() => parseAnswer({ code })), 'error-invalid-params', JSON.stringify(code));
     }
     assert.equal(refusal(() => parseAnswer({ code: 'x'.repeat(MAX_ANSWER_LENGTH) })), 'accepted');
+  });
+
+  it('only a passkey answer (method webauthn) may be as long as an assertion', () => {
+    const assertion = 'x'.repeat(MAX_WEBAUTHN_ANSWER_LENGTH);
+    assert.equal(refusal(() => parseAnswer({ code: assertion, method: 'webauthn' })), 'accepted');
+    assert.equal(refusal(() => parseAnswer({ code: `${assertion}x`, method: 'webauthn' })), 'error-invalid-params');
+    for (const method of ['totp', 'email', 'password', undefined]) {
+      assert.equal(refusal(() => parseAnswer({ code: 'x'.repeat(MAX_ANSWER_LENGTH + 1), method })), 'error-invalid-params', String(method));
+    }
   });
 
   it('an unknown method name is refused or, where the transport says so, taken as none', () => {

@@ -4,6 +4,7 @@
 // list of method names for every way in.
 
 import { TwofoldError } from '../errors.ts';
+import { MAX_WEBAUTHN_ANSWER_LENGTH } from './methods/webauthn.ts';
 import { METHOD_NAMES, type MethodName } from './types.ts';
 
 /**
@@ -30,12 +31,14 @@ const invalid = (reason: string) => new TwofoldError('error-invalid-params', und
 
 /** An unknown method name is refused on every transport, before any code is looked at. */
 export function parseAnswer(raw: { code?: unknown; method?: unknown }): SecondFactorAnswer {
-  const code = codeFromNumber(raw.code);
-  if (code !== undefined && (typeof code !== 'string' || code.length > MAX_ANSWER_LENGTH)) throw invalid('twoFactorCode must be a string');
   let method: MethodName | undefined;
   if (raw.method !== undefined) {
     if (!isMethodName(raw.method)) throw invalid(`twoFactorMethod must be one of ${METHOD_NAMES.join(', ')}`);
     method = raw.method;
   }
+  const code = codeFromNumber(raw.code);
+  // A passkey's answer is its assertion (JSON of a few hundred bytes); only it may be that long.
+  const max = method === 'webauthn' ? MAX_WEBAUTHN_ANSWER_LENGTH : MAX_ANSWER_LENGTH;
+  if (code !== undefined && (typeof code !== 'string' || code.length > max)) throw invalid('twoFactorCode must be a string');
   return { code, method };
 }

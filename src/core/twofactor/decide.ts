@@ -4,12 +4,12 @@
 
 import type { User } from '../accounts.ts';
 import { constantTimeEqual } from '../secrets.ts';
-import { OFFERED_METHODS } from './methods/index.ts';
+import { OFFERED_METHODS, type OfferedMethod } from './methods/index.ts';
 import type { CallerToken, CheckRequest, MethodName, RememberedDeviceState, TwoFactorSettings } from './types.ts';
 
 /** The methods a user can be asked for, in the order they are preferred (spec §3.1). */
-export function availableMethods(user: User, s: TwoFactorSettings): ('totp' | 'email')[] {
-  return OFFERED_METHODS.filter((m) => m.isEnabled(user, s)).map((m) => m.answers as 'totp' | 'email');
+export function availableMethods(user: User, s: TwoFactorSettings): OfferedMethod[] {
+  return OFFERED_METHODS.filter((m) => m.isEnabled(user, s)).map((m) => m.answers as OfferedMethod);
 }
 
 export function isRemembered(token: CallerToken | null | undefined, fingerprint: string | undefined, now: number): boolean {
@@ -32,7 +32,7 @@ export function isRememberedDevice(device: RememberedDeviceState | null | undefi
 
 interface Selection {
   method: MethodName | null;
-  available: ('totp' | 'email')[];
+  available: OfferedMethod[];
 }
 
 /** Spec §3.2 steps 3–4: the method named by the client, else the first enabled one, else the fallback. */
@@ -42,7 +42,7 @@ export function selectMethod(user: User, req: Pick<CheckRequest, 'method' | 'pur
   const fallbackApplies = req.purpose === 'call' && user.passwordHash !== null && available.length === 0
     && (s.passwordFallback || req.requireSecondFactor === true);
   let method: MethodName | null;
-  if (req.method === 'totp' || req.method === 'email') method = req.method;
+  if (req.method === 'totp' || req.method === 'email' || req.method === 'webauthn') method = req.method;
   else if (req.method === 'password' && fallbackApplies) method = 'password';
   else method = available[0] ?? (fallbackApplies ? 'password' : null);
   return { method, available };

@@ -12,6 +12,7 @@ import { MAX_CODE_LENGTH } from './answer.ts';
 import { decide, type Decision } from './decide.ts';
 import { emitEvent, forClient } from './events.ts';
 import { methodFor } from './methods/index.ts';
+import { MAX_WEBAUTHN_ANSWER_LENGTH, webauthnMethod } from './methods/webauthn.ts';
 import { matchTotpStep } from './totp.ts';
 import type { CheckOutcome, CheckRequest, MethodName, TwoFactorDeps, TwoFactorSettings } from './types.ts';
 import { constantTimeEqual } from '../secrets.ts';
@@ -23,8 +24,19 @@ export { MAX_CODE_LENGTH };
 
 export { availableMethods, isRemembered, selectMethod } from './decide.ts';
 
-const challengeDetails = (deps: TwoFactorDeps, user: User, method: MethodName, available: string[], send: boolean) =>
-  methodFor(method, '').challenge(deps, user, available, send);
+/**
+ * The asked method's details; when passkeys are available but another method is asked (so
+ * that Rocket.Chat clients get the method they know), the passkey request options ride
+ * along, so a client that knows passkeys can answer with one instead.
+ */
+async function challengeDetails(deps: TwoFactorDeps, user: User, method: MethodName, available: string[], send: boolean) {
+  const details = await methodFor(method, '').challenge(deps, user, available, send);
+  if (method !== 'webauthn' && available.includes('webauthn')) {
+    const { webauthn } = await webauthnMethod.challenge(deps, user, available, false);
+    if (webauthn !== undefined) details.webauthn = webauthn;
+  }
+  return details;
+}
 
 /** The module the code is for checks it, if the user can use that module at all. */
 async function verifyCode(deps: TwoFactorDeps, user: User, method: MethodName, code: string): Promise<boolean> {
@@ -69,9 +81,11 @@ export function rememberedAfterLogin(outcome: CheckOutcome, s: TwoFactorSettings
 /** The failure budget, the check itself (replay-proof) and the failure count: shared by every kind of check. */
 async function verifyWithinLimits(deps: TwoFactorDeps, user: User, method: MethodName, available: string[], code: string): Promise<void> {
   await guardedCheck(deps, user, method, available, codeKind(method, code),
-    async () => code.length <= MAX_CODE_LENGTH && verifyCode(deps, user, method, code),
+    async () => code.length <= maxCodeLength(method) && verifyCode(deps, user, method, code),
     () => missReason(deps, user, method, code));
 }
+
+const maxCodeLength = (method: MethodName) => (method === 'webauthn' ? MAX_WEBAUTHN_ANSWER_LENGTH : MAX_CODE_LENGTH);
 
 export const suspendedError = () => new TwofoldError('error-2fa-suspended', { recover: '/api/v1/users.2fa.recover' });
 
@@ -190,7 +204,7 @@ async function enforceEmailAttemptLimit(deps: TwoFactorDeps, user: User, method:
  */
 async function missReason(deps: TwoFactorDeps, user: User, method: MethodName, code: string): Promise<MissReason> {
   const now = deps.clock.now();
-  if (code.length > MAX_CODE_LENGTH) return 'wrong';
+  if (code.length > maxCodeLength(method)) return 'wrong';
   if (method === 'totp' && !isBackupCodeShape(code) && user.totpSecret && isTotpEnabled(user, deps.settings)) {
     return matchTotpStep(deps.keys.decrypt(user.totpSecret), code, now, deps.settings.totpMaxDelta) === null ? 'wrong' : 'used';
   }

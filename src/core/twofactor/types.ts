@@ -3,9 +3,10 @@ import type { AuditEvent, ClientInfo } from '../audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Random } from '../random.ts';
 import type { ServerKeys } from '../secrets.ts';
+import type { WebAuthnDeps } from './webauthn-types.ts';
 
-export type MethodName = 'totp' | 'email' | 'password';
-export const METHOD_NAMES = ['totp', 'email', 'password'] as const satisfies readonly MethodName[];
+export type MethodName = 'totp' | 'email' | 'password' | 'webauthn';
+export const METHOD_NAMES = ['totp', 'email', 'password', 'webauthn'] as const satisfies readonly MethodName[];
 
 /** How an operation treats the second factor (spec §5). */
 export type SecondFactorPolicy = 'none' | 'ask' | 'always';
@@ -75,6 +76,8 @@ export interface TwoFactorSettings {
   failureWindow: number;
   maxConsecutiveFailures: number;
   totpMaxDelta: number;
+  /** Passkeys are a usable method (`TWOFOLD_WEBAUTHN_ENABLED`); absent: on. */
+  webauthnEnabled?: boolean;
 }
 
 export interface TwoFactorDeps {
@@ -93,6 +96,8 @@ export interface TwoFactorDeps {
   limits?: TwoFactorLimits;
   /** Appends to the audit trail; absent only in unit tests. */
   audit?(event: AuditEvent): Promise<void>;
+  /** Passkey storage and the relying party; absent: passkeys are never offered or accepted. */
+  webauthn?: WebAuthnDeps;
   /** The client of the current call (see `forClient`): for per-address limits and the audit trail. */
   client?: ClientInfo;
 }

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { errorCatalogue, TwofoldError, type ErrorCode } from '../../core/errors.ts';
 import { METHOD_NAMES } from '../../core/twofactor/types.ts';
+import { MAX_WEBAUTHN_ANSWER_LENGTH } from '../../core/twofactor/methods/webauthn.ts';
 import { callWithTwoFactorEnvelope as envelope } from '../../operations/call-with-two-factor.ts';
 import type { HttpMethod, Operation, Registry } from '../../operations/registry.ts';
 
@@ -237,8 +238,8 @@ function components(): Json {
     parameters: {
       TwoFactorCode: {
         name: 'x-2fa-code', in: 'header', required: false,
-        description: 'The second factor: a TOTP or backup code, an email code (`123-456` or `123456`), or the SHA-256 hex of the password for the password fallback. Omit it to be told which method to use (400 totp-required).',
-        schema: { type: 'string', maxLength: MAX_HEADER_VALUE },
+        description: `The second factor: a TOTP or backup code, an email code (\`123-456\` or \`123456\`), the SHA-256 hex of the password for the password fallback, or a passkey's assertion (AuthenticationResponseJSON as JSON text, with method \`webauthn\`; up to ${MAX_WEBAUTHN_ANSWER_LENGTH} characters, other methods ${MAX_HEADER_VALUE}). Omit it to be told which method to use (400 totp-required).`,
+        schema: { type: 'string', maxLength: MAX_WEBAUTHN_ANSWER_LENGTH },
       },
       TwoFactorMethod: {
         name: 'x-2fa-method', in: 'header', required: false,
@@ -283,7 +284,8 @@ function components(): Json {
           codeGenerated: { type: 'boolean', description: 'Whether this answer mailed a new code.' },
           codeCount: { type: 'integer', minimum: 0, description: 'Live email codes (email only).' },
           codeExpires: { type: 'array', items: { type: 'string', format: 'date-time' }, description: 'Expiry of each live email code, oldest first (email only).' },
-          availableMethods: { type: 'array', items: { type: 'string', enum: ['totp', 'email'] } },
+          availableMethods: { type: 'array', items: { type: 'string', enum: ['totp', 'email', 'webauthn'] } },
+          webauthn: { type: 'object', description: 'When `webauthn` is available: the PublicKeyCredentialRequestOptionsJSON for `navigator.credentials.get`; answer with the assertion JSON as the code and method `webauthn` (Twofold\'s own key).' },
           emailOrUsername: { type: 'string', description: 'The user the code was mailed to (email only).' },
           reason: { type: 'string', enum: ['wrong', 'expired', 'used'], description: 'Why the code was refused (`totp-invalid` only; Twofold\'s own key).' },
           attemptsLeft: { type: 'integer', minimum: 0, description: 'Wrong codes left before `totp-max-attempts` (`totp-invalid` only; Twofold\'s own key).' },

@@ -8,10 +8,10 @@ import { clientAddressOf } from '../client-address.ts';
 const MAX_HEADER_VALUE = 256;
 
 /** One header as a bounded string; a repeated or oversized header is bad input, not a crash. */
-export function header(req: FastifyRequest, name: string): string | undefined {
+export function header(req: FastifyRequest, name: string, max = MAX_HEADER_VALUE): string | undefined {
   const v = req.headers[name];
   if (v === undefined) return undefined;
-  if (Array.isArray(v) || v.length > MAX_HEADER_VALUE) {
+  if (Array.isArray(v) || v.length > max) {
     throw new TwofoldError('error-invalid-header', { header: name }, `Invalid header ${name}`);
   }
   return v;

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyReply, type FastifyRequest } from '
 import type { App } from '../../app.ts';
 import { restErrorBody, TwofoldError } from '../../core/errors.ts';
 import { parseAnswer } from '../../core/twofactor/answer.ts';
+import { MAX_WEBAUTHN_ANSWER_LENGTH } from '../../core/twofactor/methods/webauthn.ts';
 import { invoke } from '../../operations/invoke.ts';
 import type { Operation, OperationContext, Registry } from '../../operations/registry.ts';
 import { registerMethodCall } from './method-call.ts';
@@ -153,13 +154,19 @@ async function handle(app: App, op: Operation, req: FastifyRequest, reply: Fasti
   }
 }
 
+/** A passkey's answer (its assertion JSON) may be longer than any other header value. */
+function twoFactorAnswer(req: FastifyRequest) {
+  const method = header(req, 'x-2fa-method');
+  return parseAnswer({ code: header(req, 'x-2fa-code', method === 'webauthn' ? MAX_WEBAUTHN_ANSWER_LENGTH : undefined), method });
+}
+
 async function restContext(app: App, req: FastifyRequest): Promise<OperationContext> {
   return {
     app,
     transport: 'rest',
     ...await identify(app, req),
     // An unknown method name in the header is no name: the user's own method checks the code.
-    answer: parseAnswer({ code: header(req, 'x-2fa-code'), method: header(req, 'x-2fa-method') }),
+    answer: twoFactorAnswer(req),
     session: { loggedIn() {}, loggedOut() {} },
   };
 }

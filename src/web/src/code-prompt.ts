@@ -7,6 +7,7 @@ import { ApiError, serverInfo, serverNow } from './api.ts';
 import { busy, field, focusSoon, h, markInvalid, messageArea, uid } from './dom.ts';
 import { describeError, sha256Hex } from './messages.ts';
 import { countdown, describeRefusal, emailExplanation, newestExpiry, normalizeCode, type Mode, type Refusal } from './prompt-text.ts';
+import { describePasskeyError, passkeyAnswer, passkeysSupported } from './passkeys.ts';
 import { recoveryPanel } from './recovery.ts';
 
 /** The server's `details` of a totp-required error (spec §3.3), as the prompt uses them. */
@@ -16,7 +17,11 @@ export interface Challenge {
   codeGenerated?: boolean;
   emailOrUsername?: string | undefined;
   codeExpires?: string[] | undefined;
+  /** The passkey request options, when a passkey can answer (the server sends them with any method). */
+  webauthn?: Record<string, unknown> | undefined;
 }
+
+const objectOrUndefined = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : undefined);
 
 export function challengeOf(details: Record<string, unknown>): Challenge {
   const d = details as Partial<Record<keyof ChallengeDetails, unknown>>;
@@ -26,6 +31,7 @@ export function challengeOf(details: Record<string, unknown>): Challenge {
     codeGenerated: d.codeGenerated === true,
     emailOrUsername: typeof d.emailOrUsername === 'string' ? d.emailOrUsername : undefined,
     codeExpires: Array.isArray(d.codeExpires) ? d.codeExpires.filter((t): t is string => typeof t === 'string') : undefined,
+    webauthn: objectOrUndefined(d.webauthn),
   };
 }
 
@@ -58,7 +64,13 @@ export interface PromptHandlers {
   rememberDevice?: string | undefined;
 }
 
-const modeOf = (method: string): Mode => (method === 'email' || method === 'password' ? method : 'totp');
+/** The prompt's modes: a code of some kind, or a passkey (no code to type). */
+type PromptMode = Mode | 'webauthn';
+
+const modeOf = (method: string): PromptMode => (method === 'email' || method === 'password' || method === 'webauthn' ? method : 'totp');
+
+/** A passkey can answer when the server offered one and this browser can use it. */
+const passkeyUsable = (c: Challenge) => c.availableMethods.includes('webauthn') && c.webauthn !== undefined && passkeysSupported();
 
 const titles: Record<Mode, string> = {
   totp: 'Enter the code from your authenticator app',
@@ -89,6 +101,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
 
   function explanation(): string {
     switch (mode) {
+      case 'webauthn': return 'Use the passkey or security key you registered for this account: your browser will ask for it.';
       case 'totp': return 'Open your authenticator app and type the 6-digit code it shows for this account.';
       case 'backup': return 'Type one of the backup codes you saved when you set up the app (like abcde-23456; the dash and capitals do not matter). Each code works once.';
       case 'password': return 'You have no second factor set up yet, so your current password stands in for it.';
@@ -109,6 +122,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
   }
 
   function makeInput(): HTMLInputElement {
+    if (mode === 'webauthn') return h('input', { type: 'hidden', name: 'code' });
     const common = { name: 'code', required: true, autocomplete: 'one-time-code', spellcheck: 'false', autocapitalize: 'off' };
     switch (mode) {
       case 'totp': return h('input', { ...common, inputmode: 'numeric', maxlength: 9, pattern: '[0-9 \\-]*' });
@@ -125,6 +139,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
     const available = challenge.availableMethods;
     resendButton = mode === 'email' && handlers.resend ? link('Send a new code', () => void resend()) : null;
     if (resendButton) out.push(resendButton);
+    if (mode !== 'webauthn' && passkeyUsable(challenge)) out.push(link('Use a passkey', () => void usePasskey()));
     if (available.includes('totp') && mode !== 'totp') out.push(link('Use your authenticator app', () => switchLocal('totp')));
     if (available.includes('totp') && mode !== 'backup') out.push(link('Use a backup code', () => switchLocal('backup')));
     if (available.includes('email') && mode !== 'email' && handlers.switchToEmail) out.push(link('Send a code by email instead', () => void switchToEmail()));
@@ -132,6 +147,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
   }
 
   function render(): void {
+    if (mode === 'webauthn') return renderPasskey();
     input = makeInput();
     input.addEventListener('input', () => markInvalid(input, null));
     verifyButton = h('button', { type: 'submit', class: 'primary' }, mode === 'password' ? 'Confirm' : 'Verify');
@@ -157,9 +173,56 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
     focusSoon(input);
   }
 
+  /** The passkey is the method: no field, one button that asks the browser for it. */
+  function renderPasskey(): void {
+    input = makeInput();
+    verifyButton = h('button', { type: 'button', class: 'primary', onclick: () => void usePasskey() }, 'Use a passkey');
+    const form = h('div', { class: 'stack', role: 'group', 'aria-labelledby': titleId },
+      h('h2', { id: titleId }, 'Use your passkey'),
+      handlers.reason ? h('p', { class: 'reason' }, handlers.reason) : null,
+      h('p', { class: 'explain', 'data-testid': 'prompt-explanation' }, explanation()),
+      error, timer, info,
+      h('div', { class: 'actions' },
+        verifyButton,
+        handlers.cancel ? h('button', { type: 'button', onclick: () => handlers.cancel?.() }, 'Cancel') : null),
+    );
+    const alts = alternatives();
+    if (alts.length) form.append(h('div', { class: 'alternatives' }, h('p', { class: 'hint' }, 'Other ways:'), h('ul', {}, alts.map((a) => h('li', {}, a)))));
+    root.replaceChildren(form);
+    applyWaits();
+    focusSoon(verifyButton);
+  }
+
+  /** Asks the browser for the passkey and sends its assertion as the code. */
+  async function usePasskey(): Promise<void> {
+    showError(null);
+    info.show(null);
+    const options = challenge.webauthn;
+    if (!options) {
+      showError('This browser cannot use a passkey here.');
+      return;
+    }
+    let code: string;
+    try {
+      code = await busy(root, () => passkeyAnswer(options));
+    } catch (e) {
+      showError(describePasskeyError(e));
+      return;
+    }
+    try {
+      await busy(root, () => handlers.submit({ code, method: 'webauthn' }));
+    } catch (e) {
+      // Each try spends its challenge: the refusal carries the next one.
+      const next = e instanceof ApiError ? objectOrUndefined(e.details.webauthn) : undefined;
+      if (next) challenge = { ...challenge, webauthn: next };
+      showFailure(e);
+      applyWaits();
+    }
+  }
+
   function showError(text: string | null): void {
     error.show(text);
-    markInvalid(input, text ? error : null);
+    if (mode !== 'webauthn') markInvalid(input, text ? error : null);
   }
 
   /** Holds back what may not be used yet; buttons come back when their wait is over. */
@@ -199,7 +262,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
 
   /** Shows an error in words; a refusal the prompt knows also starts its wait (or the recovery). */
   function showFailure(e: unknown): Refusal | null {
-    const refusal = e instanceof ApiError ? describeRefusal(e.code, e.details, mode) : null;
+    const refusal = e instanceof ApiError ? describeRefusal(e.code, e.details, mode === 'webauthn' ? 'totp' : mode) : null;
     if (!refusal) showError(describeError(e));
     else if (refusal.recover) showSuspended();
     else {
@@ -226,6 +289,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
   }
 
   async function submit(form: HTMLFormElement): Promise<void> {
+    if (mode === 'webauthn') return;
     const code = normalizeCode(mode, input.value);
     if (!code) {
       showError(mode === 'password' ? 'Type your password first.' : 'Type the code first.');
@@ -256,7 +320,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
     else input.focus();
   }
 
-  function switchLocal(next: Mode): void {
+  function switchLocal(next: PromptMode): void {
     mode = next;
     render();
     showError(null);

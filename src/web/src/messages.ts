@@ -33,6 +33,9 @@ const words: Partial<Record<PageErrorCode, string>> = {
   'network': 'Cannot reach the server. Check your connection and try again.',
   'error-2fa-suspended': 'Two-step verification is suspended for this account. Recover your account, or ask your administrator to reset your second factor.',
   'error-2fa-enrolment-required': 'Set up a second factor first: your account needs one before anything else.',
+  'error-webauthn-registration-failed': 'The passkey could not be added. Try again.',
+  'error-webauthn-limit': 'You have as many passkeys as an account may have. Remove one first.',
+  'error-webauthn-not-found': 'That passkey is already gone.',
 };
 
 export function describeError(e: unknown): string {

@@ -10,7 +10,7 @@ export type ChallengeDetails = { method: MethodName; codeGenerated: boolean; ava
  */
 export interface SecondFactorMethod {
   /** The module's own name, for the audit trail. */
-  name: 'totp' | 'email' | 'backup-code' | 'password';
+  name: 'totp' | 'email' | 'backup-code' | 'password' | 'webauthn';
   /** The protocol's method name a client sends for it (a backup code is sent as a `totp` code). */
   answers: MethodName;
   /** Whether the user can use it now (settings and account state). */

@@ -98,13 +98,16 @@ export function loginPage(): Node {
   async function attempt(credentials: { user: string; password: string }, answer?: TwoFactorAnswer & { rememberDevice?: boolean }): Promise<void> {
     // A remembered device lets the server skip the code; it decides whether this one still counts.
     const deviceToken = getDeviceToken();
+    // A passkey's assertion is longer than the login body's `code` takes: it goes in the header.
+    const inHeader = answer?.method === 'webauthn';
     const body = {
       ...credentials,
-      ...(answer?.code ? { code: answer.code } : {}),
+      ...(answer?.code && !inHeader ? { code: answer.code } : {}),
       ...(answer?.code && answer.rememberDevice ? { rememberDevice: true } : {}),
       ...(deviceToken ? { deviceToken } : {}),
     };
-    const reply = await api<LoginReply>('POST', '/api/v1/login', { body, auth: false, twoFactor: answer?.method ? { method: answer.method } : undefined });
+    const twoFactor = answer?.method ? { method: answer.method, ...(inHeader ? { code: answer.code } : {}) } : undefined;
+    const reply = await api<LoginReply>('POST', '/api/v1/login', { body, auth: false, twoFactor });
     if (reply.data.deviceToken) setDeviceToken(reply.data.deviceToken);
     setSession({ userId: reply.data.userId, authToken: reply.data.authToken });
     navigate('/security', 'You are signed in.');

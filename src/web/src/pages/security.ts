@@ -5,6 +5,7 @@ import { api, getSession } from '../api.ts';
 import { h } from '../dom.ts';
 import { flashMessage, navigate } from '../router.ts';
 import { emailSection } from './security-email.ts';
+import { passkeysSection } from './security-passkeys.ts';
 import { passwordSection } from './security-password.ts';
 import { totpSection } from './security-totp.ts';
 
@@ -24,8 +25,8 @@ function unprotectedBanner(enrolment: Enrolment): HTMLElement | string {
   return h('section', { class: `card banner msg warn${enrolment.mustEnrolFirst ? ' required' : ''}`, 'aria-labelledby': 'banner-title', 'data-testid': 'no-2fa-banner' },
     h('h2', { id: 'banner-title' }, enrolment.mustEnrolFirst ? 'Set up a second factor to continue' : 'Your account has no second factor'),
     h('p', {}, enrolment.mustEnrolFirst
-      ? 'Accounts with your role must have a second factor. Until you set up an authenticator app or codes by email below, nothing else works.'
-      : 'Anyone who learns your password can sign in as you. Set up an authenticator app or codes by email below: it takes a minute.'));
+      ? 'Accounts with your role must have a second factor. Until you set up an authenticator app, codes by email or a passkey below, nothing else works.'
+      : 'Anyone who learns your password can sign in as you. Set up an authenticator app, codes by email or a passkey below: it takes a minute.'));
 }
 
 export interface SectionContext {
@@ -64,6 +65,7 @@ export async function securityPage(): Promise<Node> {
       unprotectedBanner(enrolment),
       emailSection(ctx),
       await totpSection(ctx),
+      await passkeysSection(ctx),
       passwordSection(ctx),
       enrolment.mustEnrolFirst ? '' : h('p', {}, h('a', { href: '/security/sessions', 'data-link': '' }, 'Sessions, access tokens and recent activity')),
     );

@@ -1,0 +1,27 @@
+// The browser's side of passkeys (WebAuthn) through @simplewebauthn/browser: asking the
+// authenticator for an assertion (the answer to a code prompt) or a new credential.
+import { browserSupportsWebAuthn, startAuthentication, startRegistration, WebAuthnAbortService } from '@simplewebauthn/browser';
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
+
+export const passkeysSupported = () => browserSupportsWebAuthn();
+
+/** The assertion for the server's request options, as the JSON text sent as the code. */
+export async function passkeyAnswer(options: Record<string, unknown>): Promise<string> {
+  const response = await startAuthentication({ optionsJSON: options as unknown as PublicKeyCredentialRequestOptionsJSON });
+  return JSON.stringify(response);
+}
+
+export async function newPasskey(options: Record<string, unknown>) {
+  return startRegistration({ optionsJSON: options as unknown as PublicKeyCredentialCreationOptionsJSON });
+}
+
+/** Stops a passkey request in progress (a prompt closed while the browser was asking). */
+export const cancelPasskey = () => WebAuthnAbortService.cancelCeremony();
+
+/** What went wrong, in words: the person cancelled, or the authenticator refused. */
+export function describePasskeyError(e: unknown): string {
+  const name = e instanceof Error ? e.name : '';
+  if (name === 'NotAllowedError' || name === 'AbortError') return 'The passkey request was cancelled or timed out. Try again.';
+  if (name === 'InvalidStateError') return 'This passkey or security key is already registered.';
+  return 'Your browser could not use a passkey here.';
+}
