@@ -9,6 +9,11 @@ import { enrolOverRest, nextTotp, totpAt } from './helpers/totp.ts';
 
 describe('lost phone recovery in Chromium (sqlite)', { skip: skipWithoutChromium }, () => {
   const w = browserWorld();
+  // Forget this browser's session (kept in localStorage so that new tabs stay signed in).
+  const signOutLocally = async () => {
+    if (!w.page.url().startsWith(w.t.url)) await w.page.goto(`${w.t.url}/login`);
+    await w.page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
+  };
   const { clock, shot, heading, status, fillCredentials } = w;
 
   /** A user with the app on and, unless told otherwise, email codes too. */
@@ -74,7 +79,7 @@ describe('lost phone recovery in Chromium (sqlite)', { skip: skipWithoutChromium
     await shot('lost-5-new-app-on');
 
     // 4. Sign in again with the new app; the lost phone's codes are worthless.
-    await w.page.evaluate(() => sessionStorage.clear());
+    await signOutLocally();
     await fillCredentials('lena', 'lena pw');
     await w.page.getByRole('button', { name: 'Sign in' }).click();
     await heading('Enter the code from your authenticator app');
@@ -92,6 +97,7 @@ describe('lost phone recovery in Chromium (sqlite)', { skip: skipWithoutChromium
   it('new backup codes by email; without email codes the prompt offers only the app and backup codes', async () => {
     const { address, secret } = await withApp('milo');
     const dialog = w.page.getByRole('dialog');
+    await signOutLocally();
     await fillCredentials('milo', 'milo pw');
     await w.page.getByRole('button', { name: 'Sign in' }).click();
     await w.page.getByLabel('6-digit code').fill(nextTotp(clock, secret));
@@ -107,7 +113,7 @@ describe('lost phone recovery in Chromium (sqlite)', { skip: skipWithoutChromium
     await w.page.getByRole('button', { name: 'I have saved them' }).click();
 
     const { secret: ninaSecret } = await withApp('nina', false);
-    await w.page.evaluate(() => sessionStorage.clear());
+    await signOutLocally();
     await fillCredentials('nina', 'nina pw');
     await w.page.getByRole('button', { name: 'Sign in' }).click();
     await w.page.getByLabel('6-digit code').fill(nextTotp(clock, ninaSecret));
