@@ -6,13 +6,15 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { App } from '../../app.ts';
-import { meteorError, meteorErrorOf, restErrorBody, TwofoldError } from '../../core/errors.ts';
+import { errors } from '../../core/errors.ts';
 import { newId } from '../../core/random.ts';
 import type { OperationContext, Registry } from '../../operations/registry.ts';
 import { authenticateTokenHash } from '../../services/accounts.ts';
 import { clientAddressOf } from '../client-address.ts';
+import { restErrorBody } from '../rest/errors.ts';
 import { dispatchMethod, resultMessage } from './dispatch.ts';
 import { EjsonDepthError, fromEjson, toEjson } from './ejson.ts';
+import { meteorError, meteorErrorOf } from './errors.ts';
 import { originAllowed } from './origin.ts';
 
 export const DDP_PATH = '/websocket';
@@ -131,11 +133,11 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
       return send(conn, { msg: 'result', id, error: meteorError(400, 'Match failed') }, { msg: 'updated', methods: [id] });
     }
     if (params !== undefined && !Array.isArray(params)) {
-      const error = meteorErrorOf(new TwofoldError('error-invalid-params', undefined, 'params must be an array'));
+      const error = meteorErrorOf(errors.invalidParams(undefined, 'params must be an array'));
       return send(conn, { msg: 'result', id, error }, { msg: 'updated', methods: [id] });
     }
     if (conn.queued >= MAX_QUEUED_METHODS) {
-      const error = meteorErrorOf(new TwofoldError('error-too-many-requests', { queued: conn.queued }));
+      const error = meteorErrorOf(errors.tooManyRequests({ queued: conn.queued }));
       return send(conn, { msg: 'result', id, error }, { msg: 'updated', methods: [id] });
     }
     // Meteor runs one connection's methods in order; so do we.
@@ -254,7 +256,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
         }
         // Before the handshake: a page from another site never gets a socket to speak on.
         if (!originAllowed({ headers: req.headers, peer: req.socket.remoteAddress }, app.settings)) {
-          const body = JSON.stringify(restErrorBody(new TwofoldError('error-origin-not-allowed')));
+          const body = JSON.stringify(restErrorBody(errors.originNotAllowed()));
           socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
           app.log.info({ origin: String(req.headers.origin).slice(0, 256), path }, 'DDP upgrade refused: origin not allowed');
           return;
