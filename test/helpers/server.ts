@@ -57,6 +57,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     // Most tests are about the challenge that follows a sign-in; test/remember-login.test.ts
     // covers the default, where a sign-in with a second factor counts as recent.
     rememberLogin: false,
+    // The DDP keep-alive measures quiet on the injected clock: a test that moves a fake clock
+    // by hours must not see its sockets dropped. test/ddp-framing.test.ts sets its own.
+    ddpPingInterval: 3600,
     ...opts.settings,
   });
   const server = await startServer(settings, {

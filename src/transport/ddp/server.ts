@@ -148,7 +148,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
   }
 
   function onMessage(conn: Connection, data: RawData, isBinary: boolean): void {
-    conn.lastSeen = Date.now();
+    conn.lastSeen = app.clock.now();
     if (isBinary) return badFrame(conn, 'Bad request: binary frames are not DDP');
     const text = data.toString();
     if (conn.framing === 'raw') return onText(conn, text);
@@ -218,7 +218,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
       socket, framing, wire: req.socket, sessionId: null, userId: null, tokenHash: null,
       clientAddress: clientAddressOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], app.settings.trustProxy),
       userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
-      lastSeen: Date.now(), queue: Promise.resolve(), queued: 0,
+      lastSeen: app.clock.now(), queue: Promise.resolve(), queued: 0,
     };
     connections.add(conn);
     if (framing === 'sockjs') socket.send('o');
@@ -228,10 +228,11 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
     socket.on('error', (err) => app.log.debug({ err: err.message }, 'DDP socket error'));
   });
 
-  // Keep-alive: ping quiet clients, drop the ones that stay silent.
+  // Keep-alive: ping quiet clients, drop the ones that stay silent. Quiet is measured on the
+  // app's clock, so a test moves a fake clock instead of waiting.
   const intervalMs = app.settings.ddpPingInterval * 1000;
   const heartbeat = setInterval(() => {
-    const now = Date.now();
+    const now = app.clock.now();
     for (const conn of connections) {
       if (now - conn.lastSeen > 2 * intervalMs) conn.socket.terminate();
       else if (now - conn.lastSeen >= intervalMs) send(conn, { msg: 'ping' });
