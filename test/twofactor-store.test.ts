@@ -1,10 +1,9 @@
 // The memory and SQL two-factor stores against the same expectations.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { MemoryTwoFactorStore } from '../src/core/twofactor/memory-store.ts';
 import { openStore } from '../src/store/index.ts';
+import { scratchDir } from './helpers/scratch.ts';
 import { freshPostgresDatabase, storesUnderTest } from './helpers/stores.ts';
 import { twoFactorStoreContract } from './helpers/twofactor-store-contract.ts';
 
@@ -27,7 +26,7 @@ twoFactorStoreContract('memory', async () => {
 
 for (const kind of storesUnderTest) {
   twoFactorStoreContract(kind, async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'twofold-store-'));
+    const dataDir = scratchDir('twofold-store-');
     const pg = kind === 'postgres' ? await freshPostgresDatabase() : null;
     const opened = await openStore({ dataDir, databaseUrl: pg?.url });
     return {
