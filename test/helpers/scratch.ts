@@ -15,7 +15,8 @@ function ramHasRoom(): boolean {
   }
 }
 
-const base = ramHasRoom() ? RAM_DIR : tmpdir();
+// TEST_SCRATCH_DIR chooses another place (e.g. a disk, to compare).
+const base = process.env.TEST_SCRATCH_DIR || (ramHasRoom() ? RAM_DIR : tmpdir());
 
 /**
  * A fresh directory for a test's data dir, in RAM when the machine has room there: SQLite runs
