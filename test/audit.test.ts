@@ -7,13 +7,12 @@ import { FakeClock } from '../src/core/clock.ts';
 import { runCli } from './helpers/cli.ts';
 import { DdpTestClient, sha256 } from './helpers/ddp.ts';
 import { productionLimits } from './helpers/limits.ts';
-import { rest, restLogin } from './helpers/rest.ts';
+import { loginAttempt, rest, restLogin } from './helpers/rest.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { storesUnderTest } from './helpers/stores.ts';
 import { enrolOverRest, nextTotp, totpAt, wrongTotp } from './helpers/totp.ts';
 
-const login = (url: string, user: string, password: string, code?: string) =>
-  rest(url, 'POST', '/api/v1/login', { body: code === undefined ? { user, password } : { user, password, code } });
+const login = loginAttempt;
 
 for (const store of storesUnderTest) {
   describe(`audit trail (${store})`, () => {

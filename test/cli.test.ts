@@ -2,12 +2,12 @@
 // bin/twofold.js calls (test/startup.test.ts spawns that once as a smoke test).
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from './helpers/cli.ts';
 import { rest } from './helpers/rest.ts';
+import { scratchDir } from './helpers/scratch.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { freshPostgresDatabase, storesUnderTest } from './helpers/stores.ts';
 
@@ -64,7 +64,7 @@ describe('twofold: usage and help', () => {
 
 describe('twofold: settings at start-up', () => {
   let dataDir: string;
-  before(() => { dataDir = mkdtempSync(join(tmpdir(), 'twofold-cli-env-')); });
+  before(() => { dataDir = scratchDir('twofold-cli-env-'); });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('a misspelled TWOFOLD_ variable is warned about by name with the nearest real one, and the command still runs', async () => {
@@ -104,7 +104,7 @@ for (const store of storesUnderTest) {
     let env: Record<string, string>;
     let drop: (() => Promise<void>) | undefined;
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'twofold-cli-'));
+      dataDir = scratchDir('twofold-cli-');
       env = { TWOFOLD_DATA_DIR: dataDir, TWOFOLD_ARGON2_MEMORY_KIB: '1024', TWOFOLD_ARGON2_ITERATIONS: '1' };
       if (store === 'postgres') {
         const pg = await freshPostgresDatabase();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../src/core/clock.ts';
 import { DdpCallError, DdpTestClient } from './helpers/ddp.ts';
-import { rest, restLogin } from './helpers/rest.ts';
+import { loginAttempt, rest, restLogin } from './helpers/rest.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { storesUnderTest } from './helpers/stores.ts';
 import { enrolOverRest } from './helpers/totp.ts';
@@ -13,8 +13,7 @@ import { enrolOverRest } from './helpers/totp.ts';
 const CALLS = 20;
 const LOSING_ERRORS = ['totp-invalid', 'totp-max-attempts'];
 
-const login = (url: string, user: string, password: string, code: string) =>
-  rest(url, 'POST', '/api/v1/login', { body: { user, password, code } });
+const login = (url: string, user: string, password: string, code: string) => loginAttempt(url, user, password, code);
 
 for (const store of storesUnderTest) {
   describe(`exactly-once codes under concurrency (${store})`, () => {

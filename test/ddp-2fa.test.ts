@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../src/core/clock.ts';
 import { issueLoginToken } from '../src/operations/shared/accounts.ts';
-import { ddpError, DdpTestClient, sha256 } from './helpers/ddp.ts';
+import { ddpError, DdpTestClient, passwordLoginRequest, sha256 } from './helpers/ddp.ts';
 import { emailUserSession, mailedCode, resumeSession, wrongCode } from './helpers/realtime.ts';
 import { rest } from './helpers/rest.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -26,7 +26,7 @@ for (const store of storesUnderTest) {
       const { ddp: first } = await emailUserSession(t, 'lena');
       first.close();
       const ddp = await DdpTestClient.open(t.wsUrl);
-      const request = { user: { username: 'lena' }, password: { digest: sha256('lena pw'), algorithm: 'sha-256' } };
+      const request = passwordLoginRequest('lena', 'lena pw');
       let challenge: any;
       const code = await codeFor('lena', async () => { challenge = await ddpError(ddp.call('login', request)); });
       assert.equal(challenge.error, 'totp-required');

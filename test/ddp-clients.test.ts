@@ -7,7 +7,7 @@ import { DDPSDK } from '@rocket.chat/ddp-client';
 import simpleDDP from 'simpleddp';
 import WebSocket from 'ws';
 import { FakeClock } from '../src/core/clock.ts';
-import { sha256 } from './helpers/ddp.ts';
+import { passwordLoginRequest, sha256 } from './helpers/ddp.ts';
 import { emailUserSession, mailedCode, wrongCode } from './helpers/realtime.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { storesUnderTest } from './helpers/stores.ts';
@@ -43,7 +43,7 @@ for (const store of storesUnderTest) {
         assert.equal(challenge.details.method, 'email');
         assert.equal(sdk.account.uid, undefined);
 
-        const request = { user: { username: 'rc' }, password: { digest: sha256('rc pw'), algorithm: 'sha-256' } };
+        const request = passwordLoginRequest('rc', 'rc pw');
         const result: any = await sdk.client.callAsync('login', { totp: { login: request, code: loginCode } });
         await sdk.account.loginWithToken(result.token);
         assert.equal(sdk.account.uid, result.id);
@@ -85,7 +85,7 @@ for (const store of storesUnderTest) {
       const server = new simpleDDP({ endpoint: t.wsUrl, SocketConstructor: WebSocket, reconnectInterval: 60_000 });
       try {
         await server.connect();
-        const request = { user: { username: 'simple' }, password: { digest: sha256('simple pw'), algorithm: 'sha-256' } };
+        const request = passwordLoginRequest('simple', 'simple pw');
         let challenge: any;
         const loginCode = await mailedCode(t, clock, 'simple@example.com', async () => { challenge = await asMeteorError(server.call('login', request)); });
         assert.equal(challenge.error, 'totp-required');

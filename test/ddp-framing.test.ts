@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
+import { FakeClock } from '../src/core/clock.ts';
 import { DdpTestClient } from './helpers/ddp.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { storesUnderTest } from './helpers/stores.ts';
@@ -19,8 +20,10 @@ function firstText(url: string): Promise<{ text: string; socket: WebSocket }> {
 for (const store of storesUnderTest) {
   describe(`DDP framing (${store})`, () => {
     let t: TestServer;
+    // The keep-alive measures quiet on this clock; only the heartbeat test moves it.
+    const clock = new FakeClock();
     before(async () => {
-      t = await startTestServer({ store, settings: { maxFrameBytes: 1024, ddpPingInterval: 1 } });
+      t = await startTestServer({ store, clock, settings: { maxFrameBytes: 1024, ddpPingInterval: 1 } });
       await t.addUser({ username: 'fay', password: 'fay pw' });
     });
     after(() => t.close());
@@ -153,13 +156,25 @@ for (const store of storesUnderTest) {
       next.close();
     });
 
-    it('the server pings a quiet client and closes one that stays silent', async () => {
+    it('the server pings a client quiet for the ping interval and closes one quiet for twice that', async () => {
       const ddp = await DdpTestClient.open(t.wsUrl);
+      const other = await DdpTestClient.open(t.wsUrl);
+      clock.advance(1);
       const ping = await ddp.waitFor((f) => f.msg === 'ping');
       assert.deepEqual(ping, { msg: 'ping' });
-      // Not answering: the server gives up on the connection.
+      // The other client answers and so counts as heard from; the first stays silent.
+      await other.waitFor((f) => f.msg === 'ping');
+      other.send({ msg: 'pong' });
+      // Frames are read in order: once this is answered, the pong has been seen.
+      other.send({ msg: 'ping', id: 'after-pong' });
+      await other.waitFor((f) => f.msg === 'pong' && f.id === 'after-pong');
+      clock.advance(1.5);
       const closed = await ddp.closed;
       assert.ok(closed.code === 1006 || closed.code === 1005 || closed.code === 1000, String(closed.code));
+      // Heard from 1.5 s ago: still served.
+      other.send({ msg: 'ping', id: 'alive' });
+      assert.deepEqual(await other.waitFor((f) => f.msg === 'pong'), { msg: 'pong', id: 'alive' });
+      other.close();
     });
   });
 }

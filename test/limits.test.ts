@@ -8,7 +8,7 @@ import { settingsTable } from '../src/config/settings.ts';
 import { FakeClock } from '../src/core/clock.ts';
 import { ddpError, DdpTestClient, sha256 } from './helpers/ddp.ts';
 import { defaultSettings, productionLimits } from './helpers/limits.ts';
-import { rest, restLogin } from './helpers/rest.ts';
+import { loginAttempt, rest, restLogin } from './helpers/rest.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { storesUnderTest } from './helpers/stores.ts';
 import { enrolOverRest, nextTotp, totpAt, wrongTotp } from './helpers/totp.ts';
@@ -42,8 +42,7 @@ describe('limit defaults', () => {
   });
 });
 
-const login = (url: string, user: string, password: string, code?: string) =>
-  rest(url, 'POST', '/api/v1/login', { body: code === undefined ? { user, password } : { user, password, code } });
+const login = loginAttempt;
 
 for (const store of storesUnderTest) {
   describe(`abuse limits with the production defaults (${store})`, () => {

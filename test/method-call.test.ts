@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RestClient } from '@rocket.chat/api-client';
 import { FakeClock } from '../src/core/clock.ts';
-import { ddpError, DdpTestClient, sha256 } from './helpers/ddp.ts';
+import { ddpError, DdpTestClient, passwordLoginRequest, sha256 } from './helpers/ddp.ts';
 import { emailUserSession, mailedCode, wrongCode } from './helpers/realtime.ts';
 import { rest } from './helpers/rest.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -95,7 +95,7 @@ for (const store of storesUnderTest) {
     it('callAnon/login logs in as Rocket.Chat clients do, 2FA challenge included; the token then works on method.call', async () => {
       const { ddp } = await emailUserSession(t, 'ugo');
       ddp.close();
-      const request = { user: { username: 'ugo' }, password: { digest: sha256('ugo pw'), algorithm: 'sha-256' } };
+      const request = passwordLoginRequest('ugo', 'ugo pw');
       const failed = await call('method.callAnon', 'login', [{ ...request, password: { digest: sha256('wrong'), algorithm: 'sha-256' } }]);
       assert.equal(failed.error.error, 403);
       let challenge: any;
@@ -123,7 +123,7 @@ for (const store of storesUnderTest) {
         assert.equal(message.id, id);
         return message;
       };
-      const request = { user: { username: 'wynn' }, password: { digest: sha256('wynn pw'), algorithm: 'sha-256' } };
+      const request = passwordLoginRequest('wynn', 'wynn pw');
       const code = await codeFor('wynn', () => send('method.callAnon', 'login', [request]));
       const login = await send('method.callAnon', 'login', [{ totp: { login: request, code } }]);
       client.setCredentials({ 'X-User-Id': login.result.id, 'X-Auth-Token': login.result.token });

@@ -4,8 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cryptoRandom } from '../src/core/random.ts';
@@ -13,11 +12,12 @@ import { ServerKeys } from '../src/core/secrets.ts';
 import { hashBackupCode } from '../src/core/twofactor/backup-codes.ts';
 import { newTotpSecret } from '../src/core/twofactor/totp.ts';
 import { createUser } from '../src/operations/shared/accounts.ts';
+import { startFromEnvironment } from '../src/start.ts';
 import { rotateKeyedData } from '../src/store/key-rotation.ts';
-import { spawnServer } from './helpers/child.ts';
 import { runCli } from './helpers/cli.ts';
 import { withDirectApp } from './helpers/direct.ts';
 import { rest } from './helpers/rest.ts';
+import { scratchDir } from './helpers/scratch.ts';
 import { freshPostgresDatabase, storesUnderTest } from './helpers/stores.ts';
 import { totpAt } from './helpers/totp.ts';
 
@@ -30,7 +30,7 @@ for (const store of storesUnderTest) {
 
     /** A data dir (and database) with one TOTP user, a backup code and a live email code. */
     async function world(secretKey?: string) {
-      const dataDir = mkdtempSync(join(tmpdir(), 'twofold-rotate-'));
+      const dataDir = scratchDir('twofold-rotate-');
       cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
       const pg = store === 'postgres' ? await freshPostgresDatabase() : null;
       if (pg) cleanups.push(() => pg.drop());
@@ -47,17 +47,21 @@ for (const store of storesUnderTest) {
       return { dataDir, env, secret, pgUrl: pg?.url };
     }
 
-    /** Starts a server on the data and checks the authenticator still logs in and the backup code does not. */
+    /**
+     * Starts a server on the data, from the environment as `twofold serve` does (in this
+     * process: what is tested is the data and the key, not the process), and checks the
+     * authenticator still logs in and the backup code does not.
+     */
     async function assertTotpWorks(env: Record<string, string>, secret: string) {
-      const server = await spawnServer(env);
+      const server = await startFromEnvironment({ ...env, HOST: '127.0.0.1', PORT: '0', TWOFOLD_LOG_LEVEL: 'silent' }, (line) => assert.fail(line));
+      assert.ok(!('exitCode' in server));
       try {
         const backup = await rest(server.url, 'POST', '/api/v1/login', { body: { user: 'tim', password: 'tim pw', code: BACKUP } });
         assert.equal(backup.body.error, 'totp-invalid', 'backup codes were dropped');
         const ok = await rest(server.url, 'POST', '/api/v1/login', { body: { user: 'tim', password: 'tim pw', code: totpAt(secret, Date.now()) } });
         assert.equal(ok.status, 200, JSON.stringify(ok.body));
       } finally {
-        server.proc.kill('SIGTERM');
-        await server.exited;
+        await server.close();
       }
     }
 

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import SockJS from 'sockjs-client';
 import WebSocket from 'ws';
 import { FakeClock } from '../src/core/clock.ts';
-import { DdpTestClient, sha256 } from './helpers/ddp.ts';
+import { DdpTestClient, passwordLoginRequest } from './helpers/ddp.ts';
 import { mailedCode, wrongCode } from './helpers/realtime.ts';
 import { rest } from './helpers/rest.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -107,7 +107,7 @@ for (const store of storesUnderTest) {
     it('the sockjs-client package: connect, login with a second factor, a protected method with the trailing code', async () => {
       const ddp = await SockjsDdp.open(t.url);
       assert.deepEqual(ddp.received[0], { server_id: '0' });
-      const request = { user: { username: 'wren' }, password: { digest: sha256('wren pw'), algorithm: 'sha-256' } };
+      const request = passwordLoginRequest('wren', 'wren pw');
       let challenge: any;
       const code = await mailedCode(t, clock, 'wren@example.com', async () => { challenge = await ddp.callRaw('login', request); });
       assert.equal(challenge.error.error, 'totp-required');

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EX_CONFIG, startFromEnvironment } from '../src/start.ts';
@@ -8,6 +7,7 @@ import { spawnCli, spawnServer } from './helpers/child.ts';
 import { runCli } from './helpers/cli.ts';
 import { DdpTestClient, sha256 } from './helpers/ddp.ts';
 import { rest, restLogin } from './helpers/rest.ts';
+import { scratchDir } from './helpers/scratch.ts';
 import { startTestServer } from './helpers/server.ts';
 import { storesUnderTest } from './helpers/stores.ts';
 
@@ -19,7 +19,7 @@ describe('start-up on the embedded default', () => {
   let dataDir: string;
   let env: Record<string, string>;
   before(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'twofold-start-'));
+    dataDir = scratchDir('twofold-start-');
     env = { TWOFOLD_DATA_DIR: dataDir, TWOFOLD_ARGON2_MEMORY_KIB: '1024', TWOFOLD_ARGON2_ITERATIONS: '1' };
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -77,7 +77,7 @@ describe('start-up on the embedded default', () => {
 
 describe('server start-up from the environment, in-process', () => {
   let dataDir: string;
-  before(() => { dataDir = mkdtempSync(join(tmpdir(), 'twofold-start-env-')); });
+  before(() => { dataDir = scratchDir('twofold-start-env-'); });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('bad settings stop start-up with one message listing every one of them (exit 78)', async () => {

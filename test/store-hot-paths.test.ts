@@ -1,11 +1,10 @@
 // The store's hot paths: the one-statement session lookup and the group-committed audit trail.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { openStore, type Store } from '../src/store/index.ts';
 import { findLiveSession } from '../src/store/sessions.ts';
+import { scratchDir } from './helpers/scratch.ts';
 import { freshPostgresDatabase, storesUnderTest } from './helpers/stores.ts';
 
 for (const storeName of storesUnderTest) {
@@ -14,7 +13,7 @@ for (const storeName of storesUnderTest) {
     let cleanup: () => Promise<void>;
 
     before(async () => {
-      const dataDir = mkdtempSync(join(tmpdir(), 'twofold-hot-'));
+      const dataDir = scratchDir('twofold-hot-');
       const pgDb = storeName === 'postgres' ? await freshPostgresDatabase() : null;
       store = await openStore({ dataDir, databaseUrl: pgDb?.url });
       cleanup = async () => {

@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../src/core/clock.ts';
 import { ddpError, DdpTestClient, sha256 } from './helpers/ddp.ts';
-import { rest, restLogin } from './helpers/rest.ts';
+import { loginAttempt, rest, restLogin } from './helpers/rest.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { storesUnderTest } from './helpers/stores.ts';
 import { BACKUP_CODE, enrolOverRest, nextTotp, totpAt, wrongTotp } from './helpers/totp.ts';
 
-const login = (url: string, user: string, password: string, code?: string) =>
-  rest(url, 'POST', '/api/v1/login', { body: code === undefined ? { user, password } : { user, password, code } });
+const login = loginAttempt;
 
 for (const store of storesUnderTest) {
   describe(`authenticator app in use (${store})`, () => {

@@ -14,12 +14,11 @@ import { createUser } from '../src/operations/shared/accounts.ts';
 import { spawnServer, type ChildServer } from './helpers/child.ts';
 import { sha256 } from './helpers/ddp.ts';
 import { withDirectApp } from './helpers/direct.ts';
-import { rest } from './helpers/rest.ts';
+import { loginAttempt, rest } from './helpers/rest.ts';
 import { MailCatcher } from './helpers/smtp.ts';
 import { freshPostgresDatabase } from './helpers/stores.ts';
 
-const login = (url: string, user: string, password: string, code?: string) =>
-  rest(url, 'POST', '/api/v1/login', { body: code === undefined ? { user, password } : { user, password, code } });
+const login = loginAttempt;
 
 if (!process.env.TEST_DATABASE_URL) {
   describe('two instances on one PostgreSQL', () => {

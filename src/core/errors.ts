@@ -1,7 +1,25 @@
 // One catalogue of every error Twofold returns: its stable code (the protocol's own where
-// Rocket.Chat has one), the human reason, and the HTTP status used on REST. DDP always
-// sends the Meteor error shape; REST renders `{success:false, error, errorType, details}`.
-import type { RestErrorBody } from '../contract/api.ts';
+// Rocket.Chat has one), the human reason, the HTTP status used on REST and, where it differs
+// from the usual, the DDP form. The transports render them (src/transport/rest/errors.ts,
+// src/transport/ddp/errors.ts); docs/errors.md is generated from this table.
+//
+// An entry may also name its factory (`errors.<name>(details?, reason?)`) when the name
+// derived from the code would collide or not be an identifier.
+
+/** How an error travels over DDP when that is not the usual `{error: code, reason, details}`. */
+export interface DdpForm {
+  /** The Meteor `error` field when it is not the code (Meteor's accounts answer a failed login with 403). */
+  error?: number;
+  /** false: `details` never travel over DDP. */
+  details?: boolean;
+}
+
+export interface CatalogueEntry {
+  reason: string;
+  status: number;
+  ddp?: DdpForm;
+  factory?: string;
+}
 
 export const errorCatalogue = {
   'totp-required': { reason: 'TOTP Required', status: 400 },
@@ -9,14 +27,14 @@ export const errorCatalogue = {
   // "Maximun" is Rocket.Chat's spelling; clients match the text.
   'totp-max-attempts': { reason: 'TOTP Maximun Failed Attempts Reached', status: 400 },
   'invalid-totp': { reason: 'Invalid TOTP provided', status: 400 },
-  'error-2fa-already-enabled': { reason: 'Two-factor authentication with an authenticator app is already enabled', status: 400 },
-  'error-2fa-not-enabled': { reason: 'Two-factor authentication by email is not enabled', status: 400 },
+  'error-2fa-already-enabled': { reason: 'Two-factor authentication with an authenticator app is already enabled', status: 400, factory: 'totpAlreadyEnabled' },
+  'error-2fa-not-enabled': { reason: 'Two-factor authentication by email is not enabled', status: 400, factory: 'emailCodesNotEnabled' },
   // Rocket.Chat's wording for a permission refusal (its `permissionsRequired` routes), HTTP 403.
   'error-unauthorized': { reason: 'User does not have the permissions required for this action', status: 403 },
   'error-parameter-required': { reason: 'A required parameter is missing', status: 400 },
   'error-invalid-params': { reason: 'Invalid parameters', status: 400 },
   // Rocket.Chat's code for input its JSON schemas refuse; the reason is the schema's own message.
-  'invalid-params': { reason: 'must NOT have additional properties', status: 400 },
+  'invalid-params': { reason: 'must NOT have additional properties', status: 400, factory: 'schemaRefused' },
   'error-invalid-user': { reason: 'Invalid user', status: 400 },
   'error-invalid-user-id': { reason: 'Invalid user id', status: 400 },
   'error-invalid-email': { reason: 'Invalid email address', status: 400 },
@@ -30,8 +48,9 @@ export const errorCatalogue = {
   'error-invalid-header': { reason: 'Invalid header', status: 400 },
   'error-bad-request': { reason: 'Malformed HTTP request', status: 400 },
   'not-authorized': { reason: 'Not authorized', status: 401 },
-  'unauthorized': { reason: 'You must be logged in to do this.', status: 401 },
-  'login-failed': { reason: 'Incorrect credentials', status: 401 },
+  'unauthorized': { reason: 'You must be logged in to do this.', status: 401, factory: 'loginRequired' },
+  // Meteor's accounts answer a failed login with the numeric 403 and no details.
+  'login-failed': { reason: 'Incorrect credentials', status: 401, ddp: { error: 403, details: false } },
   // Rocket.Chat's codes and texts for its failed-login blocks; its clients show them as such.
   'error-login-blocked-for-ip': { reason: 'Login has been temporarily blocked For IP', status: 401 },
   'error-login-blocked-for-user': { reason: 'Login has been temporarily blocked For User', status: 401 },
@@ -59,9 +78,31 @@ export const errorCatalogue = {
   'error-internal': { reason: 'Internal server error', status: 500 },
   // TWOFOLD_REQUIRE_2FA_FOR_ROLES: the caller's role must have a second factor and has none yet.
   'error-2fa-enrolment-required': { reason: 'Set up a second factor before doing anything else', status: 403 },
-} as const satisfies Record<string, { reason: string; status: number }>;
+} as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
+
+type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9';
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+/** `error-invalid-user` → `invalidUser`; the prefix stays when dropping it would start with a digit. */
+type DerivedName<C extends string> = C extends `error-${infer R}` ? (R extends `${Digit}${string}` ? Camel<C> : Camel<R>) : Camel<C>;
+type FactoryName<C extends ErrorCode> = (typeof errorCatalogue)[C] extends { factory: infer F extends string } ? F : DerivedName<C>;
+
+/** The entry of a code, with the DDP defaults filled in. */
+export function catalogueEntry(code: ErrorCode): { reason: string; status: number; ddp: { error: string | number; details: boolean }; factory: string } {
+  const entry: CatalogueEntry = errorCatalogue[code];
+  return {
+    reason: entry.reason,
+    status: entry.status,
+    ddp: { error: entry.ddp?.error ?? code, details: entry.ddp?.details ?? true },
+    factory: entry.factory ?? derivedFactoryName(code),
+  };
+}
+
+function derivedFactoryName(code: string): string {
+  const rest = code.startsWith('error-') && !/^error-\d/.test(code) ? code.slice('error-'.length) : code;
+  return rest.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
 
 export interface RateLimitInfo {
   limit: number;
@@ -106,21 +147,12 @@ export class TwofoldError extends Error {
 
 export const isTwofoldError = (e: unknown): e is TwofoldError => e instanceof TwofoldError;
 
-/** The REST body of an error (Rocket.Chat's `API.v1.failure` shape). */
-export function restErrorBody(e: TwofoldError): RestErrorBody {
-  const body: RestErrorBody = { success: false, error: e.message, errorType: e.code };
-  if (e.details) body.details = e.details;
-  return body;
-}
+export type ErrorFactory = (details?: Record<string, unknown>, reason?: string) => TwofoldError;
 
-/** The Meteor error object sent inside a DDP `result`. */
-export function meteorError(error: string | number, reason?: string, details?: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { isClientSafe: true, error };
-  if (reason !== undefined) out.reason = reason;
-  if (details !== undefined) out.details = details;
-  out.message = reason !== undefined ? `${reason} [${error}]` : `[${error}]`;
-  out.errorType = 'Meteor.Error';
-  return out;
-}
-
-export const meteorErrorOf = (e: TwofoldError) => meteorError(e.code, e.reason, e.details);
+/**
+ * A named factory per code, e.g. `errors.totpRequired(details)` for
+ * `new TwofoldError('totp-required', details)`; both spellings make the same error.
+ */
+export const errors = Object.fromEntries(
+  (Object.keys(errorCatalogue) as ErrorCode[]).map((code) => [catalogueEntry(code).factory, ((details, reason) => new TwofoldError(code, details, reason)) satisfies ErrorFactory]),
+) as { readonly [C in ErrorCode as FactoryName<C>]: ErrorFactory };

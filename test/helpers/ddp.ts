@@ -18,6 +18,10 @@ export class DdpCallError extends Error {
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** The `login` parameter a Meteor client sends for a password: the SHA-256 digest, never the password. */
+export const passwordLoginRequest = (username: string, password: string) =>
+  ({ user: { username }, password: { digest: sha256(password), algorithm: 'sha-256' } });
+
 /** A small DDP client over a plain WebSocket: what a test needs to see every frame. */
 export class DdpTestClient {
   readonly frames: any[] = [];
@@ -84,7 +88,7 @@ export class DdpTestClient {
   }
 
   async loginWithPassword(username: string, password: string, code?: string): Promise<any> {
-    const request = { user: { username }, password: { digest: sha256(password), algorithm: 'sha-256' } };
+    const request = passwordLoginRequest(username, password);
     return this.call('login', code ? { totp: { login: request, code } } : request);
   }
 

@@ -21,9 +21,14 @@ export async function rest(base: string, method: string, path: string, opts: { b
   return { status: res.status, body, headers: res.headers };
 }
 
-/** Logs in over REST and returns the auth headers' values. */
+/** One REST login attempt (with the second-factor code in the body when given), whatever its answer. */
+export function loginAttempt(base: string, user: string, password: string, code?: string): Promise<RestResponse> {
+  return rest(base, 'POST', '/api/v1/login', { body: code === undefined ? { user, password } : { user, password, code } });
+}
+
+/** Logs in over REST and returns the auth headers' values; a refusal throws. */
 export async function restLogin(base: string, user: string, password: string, code?: string): Promise<{ userId: string; authToken: string }> {
-  const res = await rest(base, 'POST', '/api/v1/login', { body: code ? { user, password, code } : { user, password } });
+  const res = await loginAttempt(base, user, password, code || undefined);
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { userId: res.body.data.userId, authToken: res.body.data.authToken };
 }

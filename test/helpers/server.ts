@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import pino from 'pino';
 import { loadSettings, type Settings } from '../../src/config/settings.ts';
 import type { User } from '../../src/core/accounts.ts';
@@ -8,6 +6,7 @@ import type { Clock } from '../../src/core/clock.ts';
 import { createUser, type CreateUserInput } from '../../src/operations/shared/accounts.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { createLogger } from '../../src/app.ts';
+import { scratchDir } from './scratch.ts';
 import { MailCatcher } from './smtp.ts';
 import { freshPostgresDatabase, type StoreName } from './stores.ts';
 
@@ -45,7 +44,7 @@ export const relaxedLimits: Partial<Settings> = {
  */
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const store = opts.store ?? 'sqlite';
-  const dataDir = mkdtempSync(join(tmpdir(), 'twofold-test-'));
+  const dataDir = scratchDir('twofold-test-');
   const mail = await new MailCatcher().start();
   const pgdb = store === 'postgres' ? await freshPostgresDatabase() : null;
   const settings = loadSettings({}, {
@@ -57,6 +56,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     // Most tests are about the challenge that follows a sign-in; test/remember-login.test.ts
     // covers the default, where a sign-in with a second factor counts as recent.
     rememberLogin: false,
+    // The DDP keep-alive measures quiet on the injected clock: a test that moves a fake clock
+    // by hours must not see its sockets dropped. test/ddp-framing.test.ts sets its own.
+    ddpPingInterval: 3600,
     ...opts.settings,
   });
   const server = await startServer(settings, {

@@ -21,6 +21,7 @@ export class MailCatcher {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
+      disableReverseLookup: true,
       logger: false,
       onData: (stream, session, callback) => {
         simpleParser(stream).then((parsed) => {

@@ -4,7 +4,8 @@
 // the Meteor error rendering are one rule.
 
 import type { App } from '../../app.ts';
-import { meteorError, meteorErrorOf, TwofoldError } from '../../core/errors.ts';
+import { TwofoldError } from '../../core/errors.ts';
+import { meteorError, meteorErrorOf } from './errors.ts';
 import { parseAnswer, type SecondFactorAnswer } from '../../core/twofactor/answer.ts';
 import { callWithTwoFactorEnvelope, NOT_WRAPPABLE } from '../../operations/call-with-two-factor.ts';
 import { inputError, invoke } from '../../operations/invoke.ts';
@@ -80,8 +81,8 @@ export async function dispatchMethod(app: App, registry: Registry, caller: Metho
   } catch (e) {
     if (e instanceof TwofoldError) {
       outcome = e.code;
-      // Meteor's accounts answer a failed login with the numeric 403.
-      answer = { error: e.code === 'login-failed' ? meteorError(403, e.reason) : meteorErrorOf(e) };
+      // The catalogue holds each code's DDP form (login-failed is Meteor's numeric 403).
+      answer = { error: meteorErrorOf(e) };
     } else {
       outcome = 'error-internal';
       app.log.error({ err: e, method: name }, 'unexpected error in DDP method');

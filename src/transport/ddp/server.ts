@@ -6,14 +6,16 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { App } from '../../app.ts';
-import { meteorError, meteorErrorOf, restErrorBody, TwofoldError } from '../../core/errors.ts';
+import { errors } from '../../core/errors.ts';
 import { newId } from '../../core/random.ts';
 import type { OperationContext, Registry } from '../../operations/registry.ts';
 import type { SecondFactorAnswer } from '../../core/twofactor/answer.ts';
 import { authenticateTokenHash } from '../../operations/shared/accounts.ts';
 import { clientAddressOf } from '../client-address.ts';
+import { restErrorBody } from '../rest/errors.ts';
 import { dispatchMethod, resultMessage } from './dispatch.ts';
 import { EjsonDepthError, fromEjson, toEjson } from './ejson.ts';
+import { meteorError, meteorErrorOf } from './errors.ts';
 import { originAllowed } from './origin.ts';
 
 export const DDP_PATH = '/websocket';
@@ -132,11 +134,11 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
       return send(conn, { msg: 'result', id, error: meteorError(400, 'Match failed') }, { msg: 'updated', methods: [id] });
     }
     if (params !== undefined && !Array.isArray(params)) {
-      const error = meteorErrorOf(new TwofoldError('error-invalid-params', undefined, 'params must be an array'));
+      const error = meteorErrorOf(errors.invalidParams(undefined, 'params must be an array'));
       return send(conn, { msg: 'result', id, error }, { msg: 'updated', methods: [id] });
     }
     if (conn.queued >= MAX_QUEUED_METHODS) {
-      const error = meteorErrorOf(new TwofoldError('error-too-many-requests', { queued: conn.queued }));
+      const error = meteorErrorOf(errors.tooManyRequests({ queued: conn.queued }));
       return send(conn, { msg: 'result', id, error }, { msg: 'updated', methods: [id] });
     }
     // Meteor runs one connection's methods in order; so do we.
@@ -147,7 +149,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
   }
 
   function onMessage(conn: Connection, data: RawData, isBinary: boolean): void {
-    conn.lastSeen = Date.now();
+    conn.lastSeen = app.clock.now();
     if (isBinary) return badFrame(conn, 'Bad request: binary frames are not DDP');
     const text = data.toString();
     if (conn.framing === 'raw') return onText(conn, text);
@@ -217,7 +219,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
       socket, framing, wire: req.socket, sessionId: null, userId: null, tokenHash: null,
       clientAddress: clientAddressOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], app.settings.trustProxy),
       userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
-      lastSeen: Date.now(), queue: Promise.resolve(), queued: 0,
+      lastSeen: app.clock.now(), queue: Promise.resolve(), queued: 0,
     };
     connections.add(conn);
     if (framing === 'sockjs') socket.send('o');
@@ -227,10 +229,11 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
     socket.on('error', (err) => app.log.debug({ err: err.message }, 'DDP socket error'));
   });
 
-  // Keep-alive: ping quiet clients, drop the ones that stay silent.
+  // Keep-alive: ping quiet clients, drop the ones that stay silent. Quiet is measured on the
+  // app's clock, so a test moves a fake clock instead of waiting.
   const intervalMs = app.settings.ddpPingInterval * 1000;
   const heartbeat = setInterval(() => {
-    const now = Date.now();
+    const now = app.clock.now();
     for (const conn of connections) {
       if (now - conn.lastSeen > 2 * intervalMs) conn.socket.terminate();
       else if (now - conn.lastSeen >= intervalMs) send(conn, { msg: 'ping' });
@@ -255,7 +258,7 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
         }
         // Before the handshake: a page from another site never gets a socket to speak on.
         if (!originAllowed({ headers: req.headers, peer: req.socket.remoteAddress }, app.settings)) {
-          const body = JSON.stringify(restErrorBody(new TwofoldError('error-origin-not-allowed')));
+          const body = JSON.stringify(restErrorBody(errors.originNotAllowed()));
           socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
           app.log.info({ origin: String(req.headers.origin).slice(0, 256), path }, 'DDP upgrade refused: origin not allowed');
           return;

@@ -8,7 +8,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
-import { restErrorBody, TwofoldError } from '../../core/errors.ts';
+import { errors, TwofoldError } from '../../core/errors.ts';
+import { restErrorBody } from './errors.ts';
 import type { Registry } from '../../operations/registry.ts';
 import { dispatchMethod, resultMessage } from '../ddp/dispatch.ts';
 import { EjsonDepthError, fromEjson, toEjson } from '../ddp/ejson.ts';
@@ -29,22 +30,22 @@ interface MethodMessage {
 /** The DDP message inside `{message}`, or the HTTP 400 that says what is wrong with it. */
 function parseMessage(app: App, body: unknown): MethodMessage {
   const message = body !== null && typeof body === 'object' ? (body as { message?: unknown }).message : undefined;
-  if (message === undefined) throw new TwofoldError('error-parameter-required', { param: 'message' }, 'message is required');
-  if (typeof message !== 'string') throw new TwofoldError('error-invalid-params', undefined, 'message must be a string');
+  if (message === undefined) throw errors.parameterRequired({ param: 'message' }, 'message is required');
+  if (typeof message !== 'string') throw errors.invalidParams(undefined, 'message must be a string');
   // The message is a DDP frame in all but name: the socket's frame limit applies.
-  if (Buffer.byteLength(message) > app.settings.maxFrameBytes) throw new TwofoldError('error-body-too-large', { limit: app.settings.maxFrameBytes });
+  if (Buffer.byteLength(message) > app.settings.maxFrameBytes) throw errors.bodyTooLarge({ limit: app.settings.maxFrameBytes });
   let data: unknown;
   try {
     data = fromEjson(JSON.parse(message));
   } catch (e) {
-    throw new TwofoldError('error-invalid-json', undefined, e instanceof EjsonDepthError ? 'message is too deeply nested' : 'message is not valid EJSON');
+    throw errors.invalidJson(undefined, e instanceof EjsonDepthError ? 'message is too deeply nested' : 'message is not valid EJSON');
   }
   const m = data as Record<string, unknown> | null;
   const valid = m !== null && typeof m === 'object' && !Array.isArray(m) && m.msg === 'method'
     && typeof m.id === 'string' && m.id.length > 0 && m.id.length <= 128
     && typeof m.method === 'string' && m.method.length > 0 && m.method.length <= 128
     && (m.params === undefined || Array.isArray(m.params));
-  if (!valid) throw new TwofoldError('error-invalid-params', undefined, 'Invalid method call');
+  if (!valid) throw errors.invalidParams(undefined, 'Invalid method call');
   return { id: m.id as string, method: m.method as string, params: (m.params as unknown[] | undefined) ?? [] };
 }
 
@@ -52,7 +53,7 @@ async function handle(app: App, registry: Registry, anonymous: boolean, req: Fas
   try {
     const who = await identify(app, req);
     // method.call is for a login; callAnon runs as nobody even when auth headers are sent (as Rocket.Chat).
-    if (!anonymous && !who.user) throw new TwofoldError('unauthorized').withStatus(401);
+    if (!anonymous && !who.user) throw errors.loginRequired().withStatus(401);
     const user = anonymous ? null : who.user;
     const token = anonymous ? null : who.token;
     (req as { userId?: string }).userId = user?.id;
@@ -61,7 +62,7 @@ async function handle(app: App, registry: Registry, anonymous: boolean, req: Fas
     // method than the message would let logs and proxy rules see one call while another runs.
     const named = (req.params as { method: string }).method;
     if (named !== call.method && named !== call.method.replace(/\//g, ':')) {
-      throw new TwofoldError('error-invalid-params', { path: named.slice(0, 128), method: call.method }, 'The method in the path is not the one in the message');
+      throw errors.invalidParams({ path: named.slice(0, 128), method: call.method }, 'The method in the path is not the one in the message');
     }
     const outcome = await dispatchMethod(app, registry, {
       via: anonymous ? 'method.callAnon' : 'method.call',

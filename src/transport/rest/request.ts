@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
-import { TwofoldError } from '../../core/errors.ts';
+import { errors } from '../../core/errors.ts';
 import type { OperationContext } from '../../operations/registry.ts';
 import { authenticateToken } from '../../operations/shared/accounts.ts';
 import { clientAddressOf } from '../client-address.ts';
@@ -12,7 +12,7 @@ export function header(req: FastifyRequest, name: string, max = MAX_HEADER_VALUE
   const v = req.headers[name];
   if (v === undefined) return undefined;
   if (Array.isArray(v) || v.length > max) {
-    throw new TwofoldError('error-invalid-header', { header: name }, `Invalid header ${name}`);
+    throw errors.invalidHeader({ header: name }, `Invalid header ${name}`);
   }
   return v;
 }

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import { API_PATHS, type InfoReply } from '../../contract/api.ts';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
-import { restErrorBody, TwofoldError } from '../../core/errors.ts';
+import { errors, TwofoldError } from '../../core/errors.ts';
+import { restErrorBody } from './errors.ts';
 import { parseAnswer } from '../../core/twofactor/answer.ts';
 import { MAX_WEBAUTHN_ANSWER_LENGTH } from '../../core/twofactor/methods/webauthn.ts';
 import { invoke } from '../../operations/invoke.ts';
@@ -31,14 +32,14 @@ function asTwofoldError(e: unknown): TwofoldError | null {
   if (e instanceof TwofoldError) return e;
   const code = (e as { code?: string }).code;
   switch (code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new TwofoldError('error-body-too-large');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new TwofoldError('error-unsupported-media-type');
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new TwofoldError('error-invalid-header', { header: 'content-length' });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return errors.bodyTooLarge();
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return errors.unsupportedMediaType();
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return errors.invalidHeader({ header: 'content-length' });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY': return new TwofoldError('error-invalid-json');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return errors.invalidJson();
   }
   const status = (e as { statusCode?: number }).statusCode;
-  if (status && status >= 400 && status < 500) return new TwofoldError('error-invalid-params', undefined, (e as Error).message.slice(0, 200));
+  if (status && status >= 400 && status < 500) return errors.invalidParams(undefined, (e as Error).message.slice(0, 200));
   return null;
 }
 
@@ -49,7 +50,7 @@ function asTwofoldError(e: unknown): TwofoldError | null {
 function answerUnparsableRequest(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   if (socket.writable && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
-    const e = err.code === 'HPE_HEADER_OVERFLOW' ? new TwofoldError('error-invalid-header').withStatus(431) : new TwofoldError('error-bad-request');
+    const e = err.code === 'HPE_HEADER_OVERFLOW' ? errors.invalidHeader().withStatus(431) : errors.badRequest();
     const body = JSON.stringify(restErrorBody(e));
     const text = e.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
     socket.end(`HTTP/1.1 ${e.status} ${text}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -75,7 +76,7 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
     return503OnClosing: true,
     clientErrorHandler: answerUnparsableRequest,
     // A path that does not decode (e.g. a stray %) is refused before routing: still a catalogue error.
-    frameworkErrors: (_err, _req, reply) => { (reply as FastifyReply).code(400).send(restErrorBody(new TwofoldError('error-bad-request'))); },
+    frameworkErrors: (_err, _req, reply) => { (reply as FastifyReply).code(400).send(restErrorBody(errors.badRequest())); },
   });
 
   // JSON bodies only; an empty body is no input rather than an error (Rocket.Chat clients POST
@@ -88,7 +89,7 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(new TwofoldError('error-invalid-json'), undefined);
+      done(errors.invalidJson(), undefined);
     }
   });
 
@@ -102,10 +103,10 @@ export function createRestServer({ app, registry, track }: RestServerOptions) {
     const known = asTwofoldError(err);
     if (known) return reply.code(known.status).send(restErrorBody(known));
     req.log.error({ err }, 'unexpected error');
-    return reply.code(500).send(restErrorBody(new TwofoldError('error-internal')));
+    return reply.code(500).send(restErrorBody(errors.internal()));
   });
   fastify.setNotFoundHandler((req, reply) => {
-    reply.code(404).send(restErrorBody(new TwofoldError('error-not-found', undefined, `No endpoint ${req.method} ${req.url.split('?')[0]}`)));
+    reply.code(404).send(restErrorBody(errors.notFound(undefined, `No endpoint ${req.method} ${req.url.split('?')[0]}`)));
   });
 
   fastify.get(API_PATHS.info, async (): Promise<InfoReply> => ({
