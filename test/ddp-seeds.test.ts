@@ -128,11 +128,26 @@ for (const store of storesUnderTest) {
       const frame = await client.waitFor((f) => f.msg === 'result' && f.id === '1');
       const seed = JSON.parse(SEED_TOTP_REQUIRED);
       const expiry = new Date(sentAt + t.server.app.settings.emailCodeTtl * 1000).toISOString();
-      const expected = { ...seed, error: { ...seed.error, details: { ...seed.error.details, codeExpires: [expiry], emailOrUsername: 'quinn' } } };
+      const expected = { ...seed, error: { ...seed.error, details: { ...seed.error.details, codeExpires: [expiry], emailOrUsername: 'quinn', destinations: ['q•••n@example.com'] } } };
       assert.deepEqual(frame, expected);
-      // Same keys in the same order; the only addition is spec §3.3's `emailOrUsername`, last.
-      assert.deepEqual(keyPaths(frame), [...keyPaths(seed).slice(0, 12), 'error.details.emailOrUsername', ...keyPaths(seed).slice(12)]);
+      // Same keys in the same order; the only additions are spec §3.3's `emailOrUsername`, then Twofold's masked `destinations`, last.
+      assert.deepEqual(keyPaths(frame), [...keyPaths(seed).slice(0, 12), 'error.details.emailOrUsername', 'error.details.destinations', ...keyPaths(seed).slice(12)]);
       client.close();
+    });
+
+    it('a login by username is challenged with every verified address, masked, as details.destinations', async () => {
+      const rosa = await t.addUser({ username: 'rosa', password: 'rosa pw', email: 'rosa@example.com', email2fa: true });
+      clock.advance(1); // added after the first, so listed after it
+      await t.server.app.store.users.addEmail(rosa.id, 'rk@example.org', true, clock.now());
+      await t.server.app.store.users.addEmail(rosa.id, 'unseen@example.org', false, clock.now());
+      clock.advance(t.server.app.settings.rememberFor + 1); // past the new-user grace
+      const anonymous = await DdpTestClient.open(t.wsUrl);
+      let refused: any;
+      await mailedCode(t, clock, 'rosa@example.com', async () => { refused = await ddpError(anonymous.loginWithPassword('rosa', 'rosa pw')); });
+      assert.equal(refused.error, 'totp-required');
+      assert.deepEqual(refused.details.destinations, ['r•••a@example.com', 'r•••@example.org']);
+      assert.equal(Object.keys(refused.details).at(-1), 'destinations');
+      anonymous.close();
     });
 
     it("the seed's callWithTwoFactorRequired frame as printed is not JSON: the server says so and the connection stays", async () => {

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { maskEmail } from '../src/core/accounts.ts';
 import { codeOf } from './helpers/smtp.ts';
 import { passwordCode, rawRequest, twoFactorWorld, type TwoFactorWorld } from './helpers/rest-2fa.ts';
 import { storesUnderTest } from './helpers/stores.ts';
@@ -27,7 +28,7 @@ for (const store of storesUnderTest) {
         errorType: 'totp-required',
         details: {
           method: 'email', codeGenerated: false, codeCount: 1, codeExpires: [expires],
-          availableMethods: ['email'], emailOrUsername: u.username,
+          availableMethods: ['email'], emailOrUsername: u.username, destinations: [maskEmail(u.address)],
         },
       });
       const retried = await w.call('POST', '/api/v1/users.generatePersonalAccessToken', {
@@ -36,6 +37,21 @@ for (const store of storesUnderTest) {
       assert.equal(retried.status, 200);
       assert.equal(retried.body.success, true);
       assert.equal(typeof retried.body.token, 'string');
+    });
+
+    it('a login by username names every verified address, masked, in details.destinations', async () => {
+      const u = await w.emailUser();
+      const store = w.t.server.app.store.users;
+      w.clock.advance(1); // added after the first, so listed after it
+      await store.addEmail(u.id, `${u.username}-work@example.org`, true, w.clock.now());
+      await store.addEmail(u.id, 'not-yet@example.org', false, w.clock.now());
+      let challenged: any;
+      await w.codeFrom(u, async () => {
+        challenged = await w.call('POST', '/api/v1/login', { body: { user: u.username, password: u.password } });
+      });
+      assert.equal(challenged.body.error, 'totp-required');
+      assert.deepEqual(challenged.body.details.destinations, [maskEmail(u.address), `${u.username[0]}•••k@example.org`]);
+      assert.ok(!JSON.stringify(challenged.body).includes(u.address), 'no address in the clear');
     });
 
     it('without a live code the call mails one and says codeGenerated: true', async () => {
@@ -82,7 +98,7 @@ for (const store of storesUnderTest) {
         errorType: 'totp-invalid',
         details: {
           method: 'email', codeGenerated: false, codeCount: 1, codeExpires: [expires],
-          availableMethods: ['email'], emailOrUsername: u.username,
+          availableMethods: ['email'], emailOrUsername: u.username, destinations: [maskEmail(u.address)],
           // Twofold's own keys after the protocol's, for pages that say what happened.
           reason: 'wrong', attemptsLeft: 4,
         },

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { maskEmail } from '../src/core/accounts.ts';
 import { passwordCode, twoFactorWorld, type Auth, type TwoFactorWorld } from './helpers/rest-2fa.ts';
 import { storesUnderTest } from './helpers/stores.ts';
 
@@ -236,7 +237,7 @@ for (const store of storesUnderTest) {
         details: {
           method: 'email', codeGenerated: true, codeCount: 1,
           codeExpires: [new Date(w.clock.now() + w.t.server.app.settings.emailCodeTtl * 1000).toISOString()],
-          availableMethods: ['email'], emailOrUsername: u.username,
+          availableMethods: ['email'], emailOrUsername: u.username, destinations: [maskEmail(u.address)],
         },
       });
       const ok = await w.call('POST', '/api/v1/login', { body: { user: u.username, password: u.password, code } });

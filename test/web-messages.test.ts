@@ -89,6 +89,21 @@ describe('web pages: what a refusal says (sqlite)', { skip: skipWithoutChromium 
     await w.heading('Account security');
   });
 
+  it('signing in by username, the email prompt names the masked addresses the server mailed, with the expiry', async () => {
+    const { page, t, clock } = w;
+    const gwen = await t.addUser({ username: 'gwen', password: 'gwen pw', email: 'gwen@example.com', email2fa: true });
+    clock.advance(1); // added after the first, so listed after it
+    await t.server.app.store.users.addEmail(gwen.id, 'gk@example.org', true, clock.now());
+    const code = await signInToPrompt('gwen', 'gwen pw', 'gwen@example.com');
+    await w.heading('Check your email');
+    assert.match(await page.getByTestId('prompt-explanation').innerText(),
+      /^We sent a code to g•••n@example\.com and g•••@example\.org\. It is valid for 8 minutes, until \d{1,2}:\d\d( [AP]M)?\.$/);
+    await w.shot('email-prompt-by-username');
+    await page.getByLabel('Code from the email').fill(code!);
+    await page.keyboard.press('Enter');
+    await w.heading('Account security');
+  });
+
   it('the last wrong code locks for minutes: a live countdown, Verify and "send a new code" held back until it ends', async () => {
     const { page, t, clock } = w;
     await page.clock.install();

@@ -70,6 +70,8 @@ export interface ChallengeDetails {
   /** When `webauthn` is available: the request options (PublicKeyCredentialRequestOptionsJSON) to answer with a passkey. */
   webauthn?: Record<string, unknown>;
   // Twofold's own keys, after the protocol's; Rocket.Chat's clients ignore them.
+  /** Email only: the verified addresses the codes go to, masked (a•••e@example.com). */
+  destinations?: string[];
   reason?: MissReason;
   /** Wrong codes left before `totp-max-attempts`. */
   attemptsLeft?: number;

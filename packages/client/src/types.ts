@@ -47,6 +47,8 @@ export interface ChallengeDetails {
   codeExpires?: string[];
   /** Whom to ask `sendEmailCode` for ("send again"). */
   emailOrUsername?: string;
+  /** Where the email codes went: the verified addresses, masked (a•••e@example.com). Twofold's own key. */
+  destinations?: string[];
   /** When `webauthn` is available: the request options for `navigator.credentials.get`. */
   webauthn?: Record<string, unknown>;
   [key: string]: unknown;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { maskEmail } from '../accounts.ts';
 import { ServerKeys } from '../secrets.ts';
 import { formatEmailCode, normalizeEmailCode, sendNewEmailCode, verifyEmailCode } from './email-codes.ts';
 import { checkSecondFactor } from './engine.ts';
@@ -15,7 +16,7 @@ describe('email codes (spec §3.4)', () => {
     const expires = new Date(w.clock.now() + w.settings.emailCodeTtl * 1000).toISOString();
     assert.deepEqual(first.details, {
       method: 'email', codeGenerated: true, codeCount: 1, codeExpires: [expires],
-      availableMethods: ['email'], emailOrUsername: user.username,
+      availableMethods: ['email'], emailOrUsername: user.username, destinations: [maskEmail(user.emails[0]!.address)],
     });
     assert.equal(w.sent.length, 1);
     assert.deepEqual(w.sent[0]!.addresses, [user.emails[0]!.address]);

@@ -1,4 +1,4 @@
-import { verifiedEmails, type User } from '../accounts.ts';
+import { maskEmail, verifiedEmails, type User } from '../accounts.ts';
 import { newId, newSixDigitCode } from '../random.ts';
 import { constantTimeEqual } from '../secrets.ts';
 import { emitEvent } from './events.ts';
@@ -35,6 +35,8 @@ export interface EmailChallengeDetails {
   codeCount: number;
   codeExpires: string[];
   emailOrUsername: string;
+  /** Where the codes go, masked as for an anonymous sendEmailCode: the caller may not have signed in yet. */
+  destinations: string[];
 }
 
 /** Sends a code unless one is live, and describes the live codes for the error details. */
@@ -51,6 +53,7 @@ export async function prepareEmailChallenge(deps: TwoFactorDeps, user: User, sen
     codeCount: live.length,
     codeExpires: live.map((c) => new Date(c.expiresAt).toISOString()),
     emailOrUsername: user.username,
+    destinations: verifiedEmails(user).map(maskEmail),
   };
 }
 

@@ -287,6 +287,7 @@ function components(): Json {
           availableMethods: { type: 'array', items: { type: 'string', enum: ['totp', 'email', 'webauthn'] } },
           webauthn: { type: 'object', description: 'When `webauthn` is available: the PublicKeyCredentialRequestOptionsJSON for `navigator.credentials.get`; answer with the assertion JSON as the code and method `webauthn` (Twofold\'s own key).' },
           emailOrUsername: { type: 'string', description: 'The user the code was mailed to (email only).' },
+          destinations: { type: 'array', items: { type: 'string' }, description: 'The verified addresses the email codes go to, masked as `a•••e@example.com` (email only; Twofold\'s own key).' },
           reason: { type: 'string', enum: ['wrong', 'expired', 'used'], description: 'Why the code was refused (`totp-invalid` only; Twofold\'s own key).' },
           attemptsLeft: { type: 'integer', minimum: 0, description: 'Wrong codes left before `totp-max-attempts` (`totp-invalid` only; Twofold\'s own key).' },
           retryAfter: { type: 'integer', minimum: 0, description: 'Seconds until the lockout ends (`totp-max-attempts`, and `totp-invalid` with no attempts left; Twofold\'s own key).' },

@@ -17,6 +17,8 @@ export interface Challenge {
   codeGenerated?: boolean;
   emailOrUsername?: string | undefined;
   codeExpires?: string[] | undefined;
+  /** Where the email codes went, masked by the server (Twofold's own key): what a sign-in by username can show. */
+  destinations?: string[] | undefined;
   /** The passkey request options, when a passkey can answer (the server sends them with any method). */
   webauthn?: Record<string, unknown> | undefined;
 }
@@ -31,6 +33,7 @@ export function challengeOf(details: Record<string, unknown>): Challenge {
     codeGenerated: d.codeGenerated === true,
     emailOrUsername: typeof d.emailOrUsername === 'string' ? d.emailOrUsername : undefined,
     codeExpires: Array.isArray(d.codeExpires) ? d.codeExpires.filter((t): t is string => typeof t === 'string') : undefined,
+    destinations: Array.isArray(d.destinations) ? d.destinations.filter((t): t is string => typeof t === 'string') : undefined,
     webauthn: objectOrUndefined(d.webauthn),
   };
 }
@@ -84,7 +87,9 @@ const labels: Record<Mode, string> = { totp: '6-digit code', email: 'Code from t
 export function codePrompt(first: Challenge, handlers: PromptHandlers): { element: HTMLElement; focus(): void } {
   let challenge = first;
   let mode = modeOf(first.method);
-  let destination = handlers.destination?.length ? handlers.destination : null;
+  // What the page knows (the address typed) wins; else where the server says it mailed the code.
+  const serverDestination = (c: Challenge) => (c.destinations?.length ? c.destinations : null);
+  let destination = handlers.destination?.length ? handlers.destination : serverDestination(first);
   const titleId = uid('prompt-title');
   const root = h('div', { class: 'code-prompt' });
   let input: HTMLInputElement;
@@ -333,6 +338,7 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
       const next = await busy(root, () => handlers.switchToEmail!());
       if (!next) return;
       challenge = { ...next, availableMethods: next.availableMethods.length ? next.availableMethods : challenge.availableMethods };
+      destination ??= serverDestination(next);
       mode = 'email';
       render();
       info.show(null);

@@ -8,9 +8,10 @@ export const emailCodeMethod: SecondFactorMethod = {
   isEnabled: isEmailEnabled,
   accepts: () => true,
   async challenge(deps, user, available, send) {
-    const { emailOrUsername, ...email } = await prepareEmailChallenge(deps, user, send && isEmailEnabled(user, deps.settings));
-    // In the seeds' key order (method, codeGenerated, codeCount, codeExpires, availableMethods).
-    return { method: 'email', ...email, availableMethods: available, emailOrUsername };
+    const { emailOrUsername, destinations, ...email } = await prepareEmailChallenge(deps, user, send && isEmailEnabled(user, deps.settings));
+    // In the seeds' key order (method, codeGenerated, codeCount, codeExpires, availableMethods),
+    // then Twofold's own destinations last, which Rocket.Chat clients ignore.
+    return { method: 'email', ...email, availableMethods: available, emailOrUsername, destinations };
   },
   verify: verifyEmailCode,
 };

@@ -117,8 +117,8 @@ export function loginPage(): Node {
     const days = (await loadInfo())?.rememberDeviceDays ?? 0;
     const prompt = codePrompt(challengeOf(details), {
       rememberDevice: days > 0 ? `Remember this device for ${days === 1 ? '1 day' : `${days} days`}` : undefined,
-      // Before sign-in the server only tells where a new code went when asked again;
-      // until then the address the person typed is the best hint there is.
+      // The address the person typed reads best; signing in by username, the prompt shows
+      // the masked addresses the challenge names (details.destinations).
       destination: credentials.user.includes('@') ? [maskEmail(credentials.user)] : undefined,
       submit: (answer) => attempt(credentials, answer),
       async switchToEmail() {
