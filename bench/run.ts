@@ -80,15 +80,19 @@ const cfg = {
   loginConnections: 2 * machine.uvThreadpoolSize,
   probeRate: smoke ? 20 : 50,
   settleMs: smoke ? 200 : 2000,
+  // Turns of the peer and scale phases (A, B, A, B): one turn checks that it works.
+  rounds: smoke ? 1 : 2,
 };
 
 const notes: string[] = [];
+/** Phases a smoke run leaves out, said under the tables. */
+const skipped: string[] = [];
 if (smoke && only.has('peer') && !peerInstalled()) {
-  notes.push('peer phase skipped: better-auth is not installed in bench/peers/better-auth (a full run installs it)');
+  skipped.push('peer phase skipped: better-auth is not installed in bench/peers/better-auth (a full run installs it)');
   only.delete('peer');
 }
 if (smoke && only.has('scale') && !process.env.BENCH_DATABASE_URL) {
-  notes.push('scale phase skipped: BENCH_DATABASE_URL is not set (a full run starts its own PostgreSQL)');
+  skipped.push('scale phase skipped: BENCH_DATABASE_URL is not set (a full run starts its own PostgreSQL)');
   only.delete('scale');
 }
 const limit = machine.openFilesHardLimit;
@@ -178,7 +182,7 @@ try {
       startPeer(ctx, 'better-auth').then(track),
     ]);
     const out = await peerScenarios(ctx, http, {
-      ...timing, connections: cfg.httpConnections, loginConnections: cfg.loginConnections, peerTotpUsers: smoke ? 4 : 2 * cfg.httpConnections,
+      ...timing, connections: cfg.httpConnections, loginConnections: cfg.loginConnections, peerTotpUsers: smoke ? 4 : 2 * cfg.httpConnections, rounds: cfg.rounds,
     }, twofold, peer);
     pairs.peer.push(...out.measures);
     observed = out.observed;
@@ -191,7 +195,7 @@ try {
     // One after the other: the first creates the schema.
     const first = await twofoldWithSeeder('twofold-pg-1', shared);
     const second = track(await startTwofold(ctx, 'twofold-pg-2', shared));
-    pairs.scale.push(await scaleScenario(ctx, http, { ...timing, connections: 2 * cfg.httpConnections }, [first.server, second], first.seeder, database.origin));
+    pairs.scale.push(await scaleScenario(ctx, http, { ...timing, connections: 2 * cfg.httpConnections, rounds: cfg.rounds }, [first.server, second], first.seeder, database.origin));
     await Promise.all([first.server.child.stop(), second.child.stop()]);
   }
 } catch (e) {
@@ -226,6 +230,7 @@ const results: Results = {
     phases: [...only],
   },
   measures,
+  skipped,
   peer: { measures: pairs.peer, observed },
   scale: pairs.scale,
   totalSeconds: Math.round((performance.now() - started) / 100) / 10,
@@ -257,7 +262,7 @@ if (pairs.scale.length) {
     text: withNotes([pairTable(pairs.scale, { left: 'Two instances', right: 'One instance', ratio: 'Two / one' }), '', ...runLines], notesOf(pairs.scale)),
   });
 }
-if (!measures.length && notes.length) sections.push({ marker: '', phases: [], text: notes.map((n) => `- ${n}`).join('\n') });
+if (skipped.length) sections.push({ marker: '', phases: [], text: skipped.map((n) => `- ${n}`).join('\n') });
 const report = sections.map((s) => s.text).join('\n\n');
 console.log(report);
 

@@ -65,7 +65,29 @@ async function freshDatabaseOn(serverUrl: string): Promise<BenchDatabase> {
   };
 }
 
+/** The server's durability settings, which decide what a commit costs: for the report. */
+async function durability(url: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const show = async (name: string) => String((await c.query(`SHOW ${name}`)).rows[0]?.[name]);
+    return `PostgreSQL ${await show('server_version')}, fsync ${await show('fsync')}, synchronous_commit ${await show('synchronous_commit')}`;
+  } finally {
+    await c.end();
+  }
+}
+
 export async function benchDatabase(say: (line: string) => void): Promise<BenchDatabase> {
+  const db = await startOrCreate(say);
+  try {
+    return { ...db, origin: `${db.origin}; ${await durability(db.url)}` };
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}
+
+async function startOrCreate(say: (line: string) => void): Promise<BenchDatabase> {
   const given = process.env.BENCH_DATABASE_URL;
   if (given) return freshDatabaseOn(given);
 

@@ -31,6 +31,8 @@ export interface Results {
   machine: Machine;
   setup: Record<string, unknown>;
   measures: Measure[];
+  /** Phases a smoke run left out, and why. */
+  skipped?: string[];
   /** Twofold beside better-auth, and what each did with a reused code (bench/scenarios/peer.ts). */
   peer?: { measures: PairMeasure[]; observed: unknown };
   /** One Twofold instance against two on PostgreSQL (bench/scenarios/scale.ts). */

@@ -27,6 +27,8 @@ export interface PeerOptions extends Timing {
   loginConnections: number;
   /** Users of the peer for P2, taken in turn. */
   peerTotpUsers: number;
+  /** Rounds of (Twofold, peer): 2 in a full run. */
+  rounds: number;
 }
 
 /** What was observed in this run, not read from documentation. */
@@ -99,7 +101,7 @@ export async function peerScenarios(
   // (far above what this machine does) for the whole run; a pool that runs out all the same
   // is measured over the time it lasted, and the notes say so.
   const poolSize = Math.ceil(2500 * (opts.seconds + opts.warmup)) + 4 * opts.connections;
-  const twofoldPools = [join(ctx.tmp, 'pool-peer-twofold-1.json'), join(ctx.tmp, 'pool-peer-twofold-2.json')];
+  const twofoldPools = Array.from({ length: opts.rounds }, (_, i) => join(ctx.tmp, `pool-peer-twofold-${i + 1}.json`));
   for (const [i, file] of twofoldPools.entries()) writeFileSync(file, JSON.stringify(await seedPool(twofold.seeder, 'totp', poolSize, `bench-ptotp${i}`)));
 
   const timing = { seconds: opts.seconds, warmup: opts.warmup };
@@ -144,7 +146,7 @@ export async function peerScenarios(
   for (const p of pairs) {
     const t: HttpResult[] = [];
     const q: HttpResult[] = [];
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < opts.rounds; i++) {
       ctx.say(`  (${p.id}) Twofold, ${p.twofoldName}, run ${i + 1}`);
       t.push(await p.twofold(i));
       ctx.say(`  (${p.id}) better-auth, ${p.peerName}, run ${i + 1}`);

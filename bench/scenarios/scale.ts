@@ -16,6 +16,8 @@ import { PROTECTED_PATH } from './rest.ts';
 
 export interface ScaleOptions extends Timing {
   connections: number;
+  /** Rounds of (one instance, two instances): 2 in a full run. */
+  rounds: number;
 }
 
 export async function scaleScenario(
@@ -24,9 +26,9 @@ export async function scaleScenario(
   // A time step is taken once per user: a pool per run, at 2,000 checks a second for the
   // whole run, above what PostgreSQL with one commit per check gives here.
   const poolSize = Math.ceil(2000 * (opts.seconds + opts.warmup)) + 4 * opts.connections;
-  ctx.say(`  seeding 4 × ${poolSize.toLocaleString('en-US')} TOTP users into PostgreSQL`);
+  ctx.say(`  seeding ${2 * opts.rounds} × ${poolSize.toLocaleString('en-US')} TOTP users into PostgreSQL`);
   const files: string[] = [];
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 2 * opts.rounds; i++) {
     const file = join(ctx.tmp, `pool-scale-${i}.json`);
     writeFileSync(file, JSON.stringify(await seedPool(seeder, 'totp', poolSize, `bench-scale${i}`)));
     files.push(file);
@@ -40,7 +42,7 @@ export async function scaleScenario(
 
   const one: HttpResult[] = [];
   const two: HttpResult[] = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < opts.rounds; i++) {
     ctx.say(`  (S1) one instance, run ${i + 1}`);
     one.push(await run(2 * i, false));
     ctx.say(`  (S1) two instances, run ${i + 1}`);

@@ -1,0 +1,16 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { Child } from './lib/child.ts';
+import { peerClient } from './peers/better-auth/client.ts';
+const tmp = mkdtempSync(join(tmpdir(), 'peerprof-'));
+const child = Child.start('peer', 'peers/better-auth/server.ts', { env: { PEER_DATA_DIR: tmp }, logFile: join(tmp, 'log'), nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(tmp, 'prof')] });
+const ready = await child.next<any>('ready');
+const url = `http://127.0.0.1:${ready.port}`;
+const c = peerClient(url);
+const u = await c.signUp('x');
+const r = await autocannon({ url, connections: 10, duration: 4, requests: [{ method: 'GET', path: '/api/auth/get-session', headers: { cookie: u.cookie, origin: url } }] } as any);
+console.log('rps', r.requests.average, r['2xx'], r.non2xx);
+await child.stop();
+console.log(tmp);
