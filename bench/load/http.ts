@@ -88,7 +88,7 @@ async function run(spec: HttpRun): Promise<HttpResult> {
   const onResponse = (status: number, body: string, context: Record<string, unknown>) => {
     const good = status >= 200 && status <= 299;
     if (context.pooled && good) ok++;
-    if (measuring && good) perServer[context.server as number]!++;
+    if (good && (pool ? context.pooled : measuring)) perServer[context.server as number]!++;
     if (!good && samples.length < 3) samples.push(`${status} ${body.slice(0, 300)}`);
   };
 
