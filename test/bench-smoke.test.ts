@@ -49,7 +49,9 @@ describe('npm run bench -- --smoke', () => {
       const pairs = [...(peerInstalled ? results.peer.measures : []), ...(databaseUrl ? results.scale : [])];
       assert.deepEqual(pairs.map((m: { id: string }) => m.id), [...(peerInstalled ? ['P1', 'P2', 'P3'] : []), ...(databaseUrl ? ['S1'] : [])]);
       for (const m of pairs) {
-        assert.ok(m.left.value > 0 && m.right.value > 0 && Number.isFinite(m.ratio), `${m.id}: ${m.left.value} / ${m.right.value}`);
+        // A scrypt sign-in of the peer can take over the smoke's 1 s on a busy machine, so P3 may
+        // complete none in that time; what it must not do is fail (the notes, below).
+        if (m.id !== 'P3') assert.ok(m.left.value > 0 && m.right.value > 0 && Number.isFinite(m.ratio), `${m.id}: ${m.left.value} / ${m.right.value}`);
         const failures = (m.notes ?? []).filter((n: string) => /non-2xx|error|ran out/.test(n));
         assert.deepEqual(failures, [], `${m.id}`);
         assert.match(run.stdout, new RegExp(`^\\| ${m.id} +\\|`, 'm'), `row ${m.id} printed`);
