@@ -3,15 +3,22 @@
 //
 //   npm run bench                      full run (a few minutes on 2 cores)
 //   npm run bench -- --smoke           tiny durations and few connections: checks it all works
-//   npm run bench -- --only rest,ddp   some phases only (rest, ddp, login, memory)
+//   npm run bench -- --only rest,ddp   some phases only (rest, ddp, login, memory, peer, scale)
 //   npm run bench -- --profile         Twofold servers write CPU profiles to bench/results/profiles/
 //   npm run bench -- --update-doc      also put the table into BENCHMARKS.md
 //   npm run bench -- --out FILE        results JSON here instead of bench/results/
 //
 // Environment: BENCH_DURATION (s per measurement, default 5), BENCH_WARMUP (s, default 1),
 // BENCH_HTTP_CONNECTIONS (default 10), BENCH_IDLE_CONNECTIONS (default 10000),
-// BENCH_KEEP=1 keeps the temporary directory (server logs, databases).
+// BENCH_KEEP=1 keeps the temporary directory (server logs, databases),
+// BENCH_DATABASE_URL: a PostgreSQL server for the scale phase (a fresh database is made on it;
+// unset: a throwaway cluster is started as .ci/run starts one).
+//
+// The peer phase installs better-auth into bench/peers/better-auth/node_modules on first use
+// (npm ci from its own lock file); the smoke mode skips the peer unless it is installed, and
+// the scale phase unless BENCH_DATABASE_URL is set.
 
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,12 +30,19 @@ import { describeMachine } from './lib/machine.ts';
 import { machineLine, table, type Measure, type Results } from './lib/report.ts';
 import { openSeeder } from './lib/seed.ts';
 import { raisedLimits, startCeiling, startTwofold, startWorker, type BenchContext, type RunningChild, type TwofoldServer } from './lib/servers.ts';
+import { installPeer, peerInstalled, startPeer } from './lib/peer.ts';
+import { benchDatabase, type BenchDatabase } from './lib/postgres.ts';
+import { pairTable, type PairMeasure } from './lib/report.ts';
 import { ddpScenarios } from './scenarios/ddp.ts';
 import { loginScenarios } from './scenarios/login.ts';
 import { memoryScenario } from './scenarios/memory.ts';
+import { peerScenarios, type PeerObserved } from './scenarios/peer.ts';
+import { scaleScenario } from './scenarios/scale.ts';
 import { PROTECTED_PATH, restScenarios } from './scenarios/rest.ts';
 
-const PHASES = ['rest', 'ddp', 'login', 'memory'] as const;
+const PHASES = ['rest', 'ddp', 'login', 'memory', 'peer', 'scale'] as const;
+/** The phases behind the ceiling table; peer and scale have tables of their own. */
+const CEILING_PHASES: readonly Phase[] = ['rest', 'ddp', 'login', 'memory'];
 type Phase = (typeof PHASES)[number];
 
 const { values: args } = parseArgs({
@@ -66,9 +80,21 @@ const cfg = {
   loginConnections: 2 * machine.uvThreadpoolSize,
   probeRate: smoke ? 20 : 50,
   settleMs: smoke ? 200 : 2000,
+  // Turns of the peer and scale phases (A, B, A, B): one turn checks that it works.
+  rounds: smoke ? 1 : 2,
 };
 
 const notes: string[] = [];
+/** Phases a smoke run leaves out, said under the tables. */
+const skipped: string[] = [];
+if (smoke && only.has('peer') && !peerInstalled()) {
+  skipped.push('peer phase skipped: better-auth is not installed in bench/peers/better-auth (a full run installs it)');
+  only.delete('peer');
+}
+if (smoke && only.has('scale') && !process.env.BENCH_DATABASE_URL) {
+  skipped.push('scale phase skipped: BENCH_DATABASE_URL is not set (a full run starts its own PostgreSQL)');
+  only.delete('scale');
+}
 const limit = machine.openFilesHardLimit;
 if (only.has('memory') && limit !== null && limit < cfg.idleConnections + 500) {
   notes.push(`The open-files hard limit (${limit}) is below ${cfg.idleConnections} connections + margin; measured ${limit - 500} (raise it with ulimit -Hn as root to measure more).`);
@@ -93,12 +119,15 @@ function track<T extends Child | RunningChild>(c: T): T {
 }
 async function twofoldWithSeeder(name: string, overrides: Record<string, string> = {}): Promise<{ server: TwofoldServer; seeder: App }> {
   const server = track(await startTwofold(ctx, name, overrides));
-  const seeder = await openSeeder(server.dataDir, server.secretKey);
+  const seeder = await openSeeder(server.dataDir, server.secretKey, overrides.DATABASE_URL);
   seeders.push(seeder);
   return { server, seeder };
 }
 
 const measures: Measure[] = [];
+const pairs: { peer: PairMeasure[]; scale: PairMeasure[] } = { peer: [], scale: [] };
+let observed: PeerObserved | null = null;
+let database: BenchDatabase | null = null;
 let failed = false;
 try {
   const needs = (...phases: Phase[]) => phases.some((p) => only.has(p));
@@ -106,9 +135,11 @@ try {
   // Everything a phase needs starts at once, before any measuring, so that no start-up
   // (with its module loading and JIT) overlaps a measurement.
   say('starting servers and load generators');
-  const [http, ddp, probe, argon, main, checking, a, b] = await Promise.all([
+  const [http, ddp, , probe, argon, main, checking, a, b] = await Promise.all([
     startWorker('load-http', 'load/http.ts').then(track),
     needs('ddp', 'memory') ? startWorker('load-ddp', 'load/ddp.ts').then(track) : none,
+    // Installing the peer (once) is done before anything is measured.
+    needs('peer') ? installPeer(ctx) : none,
     needs('login') ? startWorker('load-probe', 'load/http.ts').then(track) : none,
     needs('login') ? startWorker('ceiling-c', 'ceilings/argon2.ts').then(track) : none,
     needs('rest', 'ddp', 'login') ? twofoldWithSeeder('twofold') : none,
@@ -143,6 +174,30 @@ try {
       twofold: async () => track(await startTwofold(ctx, 'twofold-idle')),
     }, notes.splice(0)));
   }
+  if (only.has('peer')) {
+    say('Peer: Twofold against better-auth, in turns');
+    // Every call checks its code, as in (2); nothing else differs from the defaults.
+    const [twofold, peer] = await Promise.all([
+      twofoldWithSeeder('twofold-peer', { TWOFOLD_REMEMBER_FOR: '0' }),
+      startPeer(ctx, 'better-auth').then(track),
+    ]);
+    const out = await peerScenarios(ctx, http, {
+      ...timing, connections: cfg.httpConnections, loginConnections: cfg.loginConnections, peerTotpUsers: smoke ? 4 : 2 * cfg.httpConnections, rounds: cfg.rounds,
+    }, twofold, peer);
+    pairs.peer.push(...out.measures);
+    observed = out.observed;
+    await Promise.all([twofold.server.child.stop(), peer.child.stop()]);
+  }
+  if (only.has('scale')) {
+    say('Scale: two Twofold instances on one PostgreSQL database');
+    database = await benchDatabase(say);
+    const shared = { DATABASE_URL: database.url, TWOFOLD_SECRET_KEY: randomBytes(32).toString('base64url'), TWOFOLD_REMEMBER_FOR: '0' };
+    // One after the other: the first creates the schema.
+    const first = await twofoldWithSeeder('twofold-pg-1', shared);
+    const second = track(await startTwofold(ctx, 'twofold-pg-2', shared));
+    pairs.scale.push(await scaleScenario(ctx, http, { ...timing, connections: 2 * cfg.httpConnections, rounds: cfg.rounds }, [first.server, second], first.seeder, database.origin));
+    await Promise.all([first.server.child.stop(), second.child.stop()]);
+  }
 } catch (e) {
   failed = true;
   say(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
@@ -150,6 +205,7 @@ try {
 } finally {
   await Promise.allSettled(running.map((c) => c.stop()));
   await Promise.allSettled(seeders.map((s) => s.close()));
+  await database?.close().catch((e) => say(`could not remove the bench's PostgreSQL: ${String(e)}`));
   if (failed || process.env.BENCH_KEEP === '1') say(`logs and databases kept in ${tmp}`);
   else rmSync(tmp, { recursive: true, force: true });
 }
@@ -174,34 +230,62 @@ const results: Results = {
     phases: [...only],
   },
   measures,
+  skipped,
+  peer: { measures: pairs.peer, observed },
+  scale: pairs.scale,
   totalSeconds: Math.round((performance.now() - started) / 100) / 10,
 };
 
-const allNotes = [...notes, ...measures.flatMap((m) => (m.notes ?? []).map((n) => `(${m.id}) ${n}`))];
-const report = [
-  table(measures),
-  '',
+const runLines = [
   `Machine: ${machineLine(machine)}.`,
   `Run: ${results.mode}, ${cfg.seconds} s per measurement after ${cfg.warmup} s warm-up, ${results.totalSeconds} s in all, ${results.generatedAt}.`,
-  ...(allNotes.length ? ['', ...allNotes.map((n) => `- ${n}`)] : []),
-].join('\n');
+];
+const notesOf = (ms: { id: string; notes?: string[] }[]) => ms.flatMap((m) => (m.notes ?? []).map((n) => `(${m.id}) ${n}`));
+const withNotes = (body: string[], extra: string[]) => [...body, ...(extra.length ? ['', ...extra.map((n) => `- ${n}`)] : [])].join('\n');
+const sections: { marker: string; phases: Phase[]; text: string }[] = [];
+if (measures.length) sections.push({ marker: 'latest', phases: [...CEILING_PHASES], text: withNotes([table(measures), '', ...runLines], [...notes, ...notesOf(measures)]) });
+if (pairs.peer.length) {
+  const o = observed!;
+  const seen = [
+    `better-auth ${o.peerVersion}. Observed in this run: one TOTP code sent twice to verify-totp on a session got ${o.peerReusedCode.perCall.join(', ')}; `
+      + `the same code at two sign-ins got ${o.peerReusedCode.signIn.join(', ')}; Twofold, one code on two protected calls: ${o.twofoldReusedCode.join(', ')}. `
+      + `better-auth's stored TOTP secret is ${o.peerTwoFactorRowEncrypted ? 'not in clear (encrypted)' : 'IN CLEAR'}.`,
+  ];
+  sections.push({
+    marker: 'peer', phases: ['peer'],
+    text: withNotes([pairTable(pairs.peer, { left: 'Twofold', right: 'better-auth', ratio: 'Twofold / better-auth' }), '', ...seen, ...runLines], notesOf(pairs.peer)),
+  });
+}
+if (pairs.scale.length) {
+  sections.push({
+    marker: 'scale', phases: ['scale'],
+    text: withNotes([pairTable(pairs.scale, { left: 'Two instances', right: 'One instance', ratio: 'Two / one' }), '', ...runLines], notesOf(pairs.scale)),
+  });
+}
+if (skipped.length) sections.push({ marker: '', phases: [], text: skipped.map((n) => `- ${n}`).join('\n') });
+const report = sections.map((s) => s.text).join('\n\n');
 console.log(report);
 
 // A partial run (--only) never replaces the full results.
-const partial = only.size < PHASES.length ? `-${[...only].join('-')}` : '';
+const partial = args.only ? `-${[...only].join('-')}` : '';
 const out = args.out ?? join(benchDir, 'results', `${smoke ? 'smoke' : 'latest'}${partial}.json`);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 say(`written to ${out}`);
 
-if (args['update-doc'] && !smoke && !failed && !partial) {
+// Each section of BENCHMARKS.md is replaced only by a run of all its phases.
+if (args['update-doc'] && !smoke && !failed) {
   const doc = join(repoDir, 'BENCHMARKS.md');
-  const text = readFileSync(doc, 'utf8');
-  const start = '<!-- bench:latest:start -->';
-  const end = '<!-- bench:latest:end -->';
-  const i = text.indexOf(start);
-  const j = text.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`BENCHMARKS.md has no ${start} … ${end} section`);
-  writeFileSync(doc, `${text.slice(0, i + start.length)}\n\n${report}\n\n${text.slice(j)}`);
-  say('BENCHMARKS.md updated');
+  let text = readFileSync(doc, 'utf8');
+  for (const section of sections) {
+    if (!section.marker || !section.phases.every((p) => only.has(p))) continue;
+    const start = `<!-- bench:${section.marker}:start -->`;
+    const end = `<!-- bench:${section.marker}:end -->`;
+    const i = text.indexOf(start);
+    const j = text.indexOf(end);
+    if (i < 0 || j < i) throw new Error(`BENCHMARKS.md has no ${start} … ${end} section`);
+    text = `${text.slice(0, i + start.length)}\n\n${section.text}\n\n${text.slice(j)}`;
+    say(`BENCHMARKS.md: ${section.marker} updated`);
+  }
+  writeFileSync(doc, text);
 }

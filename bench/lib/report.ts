@@ -31,6 +31,12 @@ export interface Results {
   machine: Machine;
   setup: Record<string, unknown>;
   measures: Measure[];
+  /** Phases a smoke run left out, and why. */
+  skipped?: string[];
+  /** Twofold beside better-auth, and what each did with a reused code (bench/scenarios/peer.ts). */
+  peer?: { measures: PairMeasure[]; observed: unknown };
+  /** One Twofold instance against two on PostgreSQL (bench/scenarios/scale.ts). */
+  scale?: PairMeasure[];
   totalSeconds: number;
 }
 
@@ -81,4 +87,40 @@ export function table(measures: Measure[]): string {
 export function machineLine(m: Machine): string {
   return `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB RAM, ${m.os}, Node ${m.node}, UV_THREADPOOL_SIZE ${m.uvThreadpoolSize}, `
     + `load average at start ${m.loadAverage.atStart.join(' / ')}${m.loadAverage.atEnd ? `, at end ${m.loadAverage.atEnd.join(' / ')}` : ''}`;
+}
+
+/** One side of a comparison between two servers measured in turns (A, B, A, B). */
+export interface PairSide {
+  name: string;
+  /** The mean of the runs. */
+  value: number;
+  unit: string;
+  runs: number[];
+  detail: string;
+}
+
+/** Twofold beside its peer, or Twofold on one instance beside two: no target, a ratio. */
+export interface PairMeasure {
+  id: string;
+  what: string;
+  left: PairSide;
+  right: PairSide;
+  /** left / right. */
+  ratio: number;
+  notes?: string[];
+}
+
+function pairCell(s: PairSide): string {
+  const runs = s.runs.length > 1 ? `runs ${s.runs.map((n) => formatNumber(n, '').trim()).join(' / ')}` : '';
+  const detail = [runs, s.detail].filter(Boolean).join('; ');
+  return `${formatNumber(s.value, s.unit)}${detail ? ` (${detail})` : ''}`;
+}
+
+/** A Markdown table of pairs, its ratio column headed `ratioHead`. */
+export function pairTable(measures: PairMeasure[], heads: { left: string; right: string; ratio: string }): string {
+  const rows = [['#', 'Measure', heads.left, heads.right, heads.ratio]];
+  for (const m of measures) rows.push([m.id, m.what, pairCell(m.left), pairCell(m.right), `${m.ratio.toFixed(2)}×`]);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...r[c]!].length)));
+  const line = (r: string[]) => `| ${r.map((cell, c) => cell + ' '.repeat(widths[c]! - [...cell].length)).join(' | ')} |`;
+  return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
 }

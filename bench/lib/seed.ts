@@ -16,8 +16,8 @@ import type { PoolUser } from '../load/http.ts';
 
 export const BENCH_PASSWORD = 'bench password';
 
-export async function openSeeder(dataDir: string, secretKey: string): Promise<App> {
-  return createApp(loadSettings({}, { dataDir, secretKey, logLevel: 'silent' }));
+export async function openSeeder(dataDir: string, secretKey: string, databaseUrl?: string): Promise<App> {
+  return createApp(loadSettings({}, { dataDir, secretKey, logLevel: 'silent', ...(databaseUrl ? { databaseUrl } : {}) }));
 }
 
 export async function addUser(app: App, username: string, opts: { email2fa?: boolean } = {}): Promise<{ user: User; token: string }> {

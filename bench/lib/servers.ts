@@ -43,12 +43,13 @@ export function raisedLimits(): Record<string, string> {
 
 /**
  * Twofold with every setting at its default (whatever this shell exports), except the
- * data directory, the server key, the port and the `overrides` a scenario names.
+ * data directory, the server key, the port and the `overrides` a scenario names (instances
+ * that share a database share their key: TWOFOLD_SECRET_KEY among the overrides).
  */
 export async function startTwofold(ctx: BenchContext, name: string, overrides: Record<string, string> = {}): Promise<TwofoldServer> {
   const dataDir = join(ctx.tmp, name);
   mkdirSync(dataDir, { recursive: true });
-  const secretKey = randomBytes(32).toString('base64url');
+  const secretKey = overrides.TWOFOLD_SECRET_KEY ?? randomBytes(32).toString('base64url');
   const env: Record<string, string> = {};
   for (const spec of Object.values(settingsTable)) env[spec.env] = '';
   Object.assign(env, {

@@ -37,6 +37,7 @@ declare module 'autocannon' {
     overallRate?: number;
     connectionRate?: number;
     excludeErrorStats?: boolean;
+    initialContext?: Record<string, unknown>;
   }
   export interface Result {
     requests: Histogram;
