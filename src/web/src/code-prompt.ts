@@ -167,15 +167,25 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
       field(labels[mode], input),
       rememberBox ? h('div', { class: 'check' }, rememberBox, h('label', { for: rememberBox.id }, handlers.rememberDevice!)) : null,
       error, timer, info,
-      h('div', { class: 'actions' },
-        verifyButton,
-        handlers.cancel ? h('button', { type: 'button', onclick: () => handlers.cancel?.() }, 'Cancel') : null),
+      actionsRow(),
     );
+    show(form);
+    focusSoon(input);
+  }
+
+  /** Verify (or the passkey button), and Cancel when the prompt can be left. */
+  function actionsRow(): HTMLElement {
+    return h('div', { class: 'actions' },
+      verifyButton,
+      handlers.cancel ? h('button', { type: 'button', onclick: () => handlers.cancel?.() }, 'Cancel') : null);
+  }
+
+  /** Puts a rendered prompt in place, with the other ways to answer under it and any waits running. */
+  function show(form: HTMLElement): void {
     const alts = alternatives();
     if (alts.length) form.append(h('div', { class: 'alternatives' }, h('p', { class: 'hint' }, 'Other ways:'), h('ul', {}, alts.map((a) => h('li', {}, a)))));
     root.replaceChildren(form);
     applyWaits();
-    focusSoon(input);
   }
 
   /** The passkey is the method: no field, one button that asks the browser for it. */
@@ -187,14 +197,9 @@ export function codePrompt(first: Challenge, handlers: PromptHandlers): { elemen
       handlers.reason ? h('p', { class: 'reason' }, handlers.reason) : null,
       h('p', { class: 'explain', 'data-testid': 'prompt-explanation' }, explanation()),
       error, timer, info,
-      h('div', { class: 'actions' },
-        verifyButton,
-        handlers.cancel ? h('button', { type: 'button', onclick: () => handlers.cancel?.() }, 'Cancel') : null),
+      actionsRow(),
     );
-    const alts = alternatives();
-    if (alts.length) form.append(h('div', { class: 'alternatives' }, h('p', { class: 'hint' }, 'Other ways:'), h('ul', {}, alts.map((a) => h('li', {}, a)))));
-    root.replaceChildren(form);
-    applyWaits();
+    show(form);
     focusSoon(verifyButton);
   }
 
