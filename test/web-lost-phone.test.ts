@@ -10,7 +10,15 @@ import { enrolOverRest, nextTotp, totpAt } from './helpers/totp.ts';
 describe('lost phone recovery in Chromium (sqlite)', { skip: skipWithoutChromium }, () => {
   const w = browserWorld();
   // Forget this browser's session (kept in localStorage so that new tabs stay signed in).
+  // Signed in: sign out as a person would (clearing storage under a live page makes its
+  // requests in flight fail). Otherwise forget any session this browser kept in localStorage.
   const signOutLocally = async () => {
+    const signOut = w.page.getByRole('button', { name: 'Sign out' });
+    if (w.page.url().startsWith(w.t.url) && await signOut.count() > 0) {
+      await signOut.click();
+      await w.status('You are signed out.');
+      return;
+    }
     if (!w.page.url().startsWith(w.t.url)) await w.page.goto(`${w.t.url}/login`);
     await w.page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
   };
