@@ -23,7 +23,12 @@ export interface App {
   mailer: Mailer;
   passwords: PasswordHasher;
   log: Logger;
-  twoFactor: TwoFactorDeps;
+  /**
+   * The second-factor engine's dependencies (its store, limits, audit, mail, clock, …), passed
+   * to the engine's functions. Not the policy (an operation's `secondFactor`) nor the caller's
+   * answer (`ctx.answer`).
+   */
+  engineDeps: TwoFactorDeps;
   version: string;
   outboxDir: string;
   /** Base of links sent by mail. */
@@ -76,7 +81,7 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
   const audit = auditRecorder(store.audit, clock, log);
   // Read when used: the port of a server started on port 0 is known only once it listens.
   const origin = () => new URL(settings.webauthnOrigin ?? publicUrlOf(settings)).origin;
-  const twoFactor: TwoFactorDeps = {
+  const engineDeps: TwoFactorDeps = {
     store: store.twoFactor,
     limits: codeSendLimits(store.limits, settings, clock, audit),
     audit,
@@ -103,7 +108,7 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
   };
 
   return {
-    settings, store, keys, clock, random, mailer, passwords, log, twoFactor, version: VERSION, outboxDir,
+    settings, store, keys, clock, random, mailer, passwords, log, engineDeps, version: VERSION, outboxDir,
     publicUrl: () => publicUrlOf(settings),
     async close() {
       mailer.close();

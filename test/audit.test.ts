@@ -111,7 +111,7 @@ for (const store of storesUnderTest) {
       assert.deepEqual(page.body.events.map((e: any) => e._id), all.events.slice(2, 5).map((e: any) => e._id));
       assert.equal(page.body.total, 7);
       assert.equal(page.body.count, 3);
-      for (let i = 0; i < 105; i++) await t.server.app.twoFactor.audit!({ event: 'code-sent', userId: user.id, method: 'email' });
+      for (let i = 0; i < 105; i++) await t.server.app.engineDeps.audit!({ event: 'code-sent', userId: user.id, method: 'email' });
       const capped = await rest(t.url, 'GET', `/api/v1/audit.2fa?userId=${user.id}&count=1000`, { auth: admin });
       assert.equal(capped.body.count, 100);
       assert.equal(capped.body.total, 112);

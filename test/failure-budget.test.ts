@@ -36,8 +36,8 @@ for (const store of storesUnderTest) {
       let open!: () => void;
       const gate = new Promise<void>((resolve) => { open = resolve; });
       const check = () => { if (started > limit || started + answered >= BURST) open(); };
-      const real = app.twoFactor.verifyPassword;
-      app.twoFactor.verifyPassword = async (hash, digest) => { started++; check(); await gate; return real(hash, digest); };
+      const real = app.engineDeps.verifyPassword;
+      app.engineDeps.verifyPassword = async (hash, digest) => { started++; check(); await gate; return real(hash, digest); };
       try {
         const results = await Promise.all(Array.from({ length: BURST }, (_, i) => w.call('POST', '/api/v1/users.updateOwnBasicInfo', {
           auth, body: { data: { name: `guess ${i}` } }, headers: { 'x-2fa-code': sha256(`guess ${i}`), 'x-2fa-method': 'password' },
@@ -52,7 +52,7 @@ for (const store of storesUnderTest) {
         assert.equal(right.body.errorType, 'totp-max-attempts');
         assert.equal(started, limit);
       } finally {
-        app.twoFactor.verifyPassword = real;
+        app.engineDeps.verifyPassword = real;
       }
     });
 

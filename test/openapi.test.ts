@@ -76,19 +76,19 @@ describe('OpenAPI generator', () => {
     const Shared = z.object({ n: z.string() }).meta({ id: 'Shared Thing/1' });
     const registry = new Registry().add(
       defineOperation({
-        name: 'things.get', summary: 'A thing by id.', auth: 'optional', secondFactor: { kind: 'none' },
+        name: 'things.get', summary: 'A thing by id.', auth: 'optional', uses: [], secondFactor: { kind: 'none' },
         input: z.preprocess((v) => v ?? {}, z.object({ id: z.string(), at: z.date().optional(), n: z.string().transform(Number).optional() })),
         rest: { method: 'GET', path: '/api/v1/things/:id', input: ({ query }) => query },
         async handler() { return {}; },
       }),
       defineOperation({
-        name: 'things.tree', summary: 'Store a tree.', auth: 'admin', secondFactor: { kind: 'depends', choose: () => 'ask' },
+        name: 'things.tree', summary: 'Store a tree.', auth: 'admin', uses: [], secondFactor: { kind: 'depends', choose: () => 'ask' },
         input: z.object({ root: node, a: Shared, b: Shared }),
         rest: { method: ['POST', 'PUT'], path: '/api/v1/things/:id(^\\d+)/tree' },
         async handler() { return {}; },
       }),
       defineOperation({
-        name: 'things.custom', summary: 'Own error body.', auth: 'none', secondFactor: { kind: 'none' }, input: z.object({}),
+        name: 'things.custom', summary: 'Own error body.', auth: 'none', uses: [], secondFactor: { kind: 'none' }, input: z.object({}),
         rest: {
           method: 'POST', path: '/api/v1/things.custom',
           errorReply: (e: TwofoldError) => (e.code === 'not-authorized' ? { status: 418, body: { oops: e.code, why: e.reason } } : undefined),
@@ -96,7 +96,7 @@ describe('OpenAPI generator', () => {
         async handler() { return {}; },
       }),
       defineOperation({
-        name: 'things:ddp', summary: 'DDP only.', auth: 'user', secondFactor: { kind: 'always' }, input: z.tuple([z.string()]),
+        name: 'things:ddp', summary: 'DDP only.', auth: 'user', uses: [], secondFactor: { kind: 'always' }, input: z.tuple([z.string()]),
         ddp: { name: 'things:ddp' },
         async handler() { return {}; },
       }),

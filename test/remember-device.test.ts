@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadSettings } from '../src/config/settings.ts';
 import { resetSecondFactors } from '../src/operations/admin-reset.ts';
+import { operationDeps } from '../src/operations/deps.ts';
 import { DdpTestClient, ddpError, sha256 } from './helpers/ddp.ts';
 import { mailedCode } from './helpers/realtime.ts';
 import { twoFactorWorld, type Account, type TwoFactorWorld } from './helpers/rest-2fa.ts';
@@ -189,7 +190,7 @@ for (const store of storesUnderTest) {
       await remembered(u);
       const { app } = w.t.server;
       assert.equal((await app.store.devices.live(u.id, w.clock.now(), 10)).length, 1);
-      await resetSecondFactors(app, (await app.store.users.byId(u.id))!, { client: undefined, resetBy: 'test' });
+      await resetSecondFactors(operationDeps(app), (await app.store.users.byId(u.id))!, { client: undefined, resetBy: 'test' });
       assert.equal((await app.store.devices.live(u.id, w.clock.now(), 10)).length, 0);
     });
 

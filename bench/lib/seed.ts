@@ -33,7 +33,7 @@ export async function addUser(app: App, username: string, opts: { email2fa?: boo
 export async function addEmailCode(app: App, userId: string): Promise<string> {
   const code = newSixDigitCode();
   const now = app.clock.now();
-  await app.twoFactor.store.addEmailCode(userId, {
+  await app.engineDeps.store.addEmailCode(userId, {
     id: newId(), codeHash: app.keys.hashCode(userId, code), createdAt: now, expiresAt: now + app.settings.emailCodeTtl * 1000,
   }, app.settings.emailCodeMaxLive, now);
   return code;

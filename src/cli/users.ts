@@ -4,6 +4,7 @@ import { USERNAME_PATTERN } from '../core/accounts.ts';
 import { EMAIL_ADDRESS_RULE, isEmailAddress } from '../core/email-address.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { resetSecondFactors } from '../operations/admin-reset.ts';
+import { operationDeps } from '../operations/deps.ts';
 import { createUser } from '../operations/shared/accounts.ts';
 import { UsageError, type Command, type CommandGroup } from './context.ts';
 
@@ -84,7 +85,7 @@ const reset2fa: Command = {
     const r = await cli.withApp(async (app) => {
       const target = await app.store.users.byUsername(username);
       if (!target) throw new TwofoldError('error-invalid-user', { username }, `no user named ${username}`);
-      return resetSecondFactors(app, target, { client: { transport: 'cli', address: '' }, resetBy: 'cli' });
+      return resetSecondFactors(operationDeps(app), target, { client: { transport: 'cli', address: '' }, resetBy: 'cli' });
     });
     cli.out(`reset the second factors of ${username}: authenticator app ${r.totp ? 'turned off' : 'was off'}, email codes ${r.email ? 'turned off' : 'were off'}, ${r.passkeys ? `${plural(r.passkeys, 'passkey')} removed` : 'no passkeys'}`);
     cli.out(`revoked ${plural(r.loginTokens, 'login token')} and ${plural(r.personalTokens, 'personal access token')}; ${username} now logs in with the password alone`);

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import type { App } from '../app.ts';
 import type { User } from '../core/accounts.ts';
 import type { ClientInfo } from '../core/audit.ts';
 import { TwofoldError } from '../core/errors.ts';
+import type { Deps } from './deps.ts';
 import { clientOf, recordAuditFor } from './shared/audit.ts';
+import { revokeCredentials } from './shared/credentials.ts';
 import { defineOperation } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -21,27 +22,24 @@ export interface SecondFactorReset {
   passkeys: number;
 }
 
+const RESET_USES = ['users', 'twoFactorStore', 'passkeys', 'limits', 'tokens', 'devices', 'audit'] as const;
+
 /** Shared by `POST /api/v1/users.2fa.reset` and `twofold user reset-2fa`. */
 export async function resetSecondFactors(
-  app: App, target: User, by: { client: ClientInfo | undefined; resetBy: string },
+  deps: Pick<Deps, (typeof RESET_USES)[number]>, target: User, by: { client: ClientInfo | undefined; resetBy: string },
 ): Promise<SecondFactorReset> {
-  const { store } = app;
-  const totp = await store.twoFactor.turnOffTotp(target.id);
+  const totp = await deps.twoFactorStore.turnOffTotp(target.id);
   const email = target.email2faEnabled;
-  if (email) await store.users.update(target.id, { email2faEnabled: false });
-  await store.twoFactor.dropEmailCodes(target.id);
-  const passkeys = await store.webauthn.removeAll(target.id);
+  if (email) await deps.users.update(target.id, { email2faEnabled: false });
+  await deps.twoFactorStore.dropEmailCodes(target.id);
+  const passkeys = await deps.passkeys.removeAll(target.id);
   // A lockout earned by whoever held the lost factor must not keep the owner out.
-  await store.twoFactor.clearFailures(target.id);
-  await store.limits.reset('login-user', target.id);
-  const loginTokens = await store.tokens.removeLoginTokensOfUser(target.id);
-  // A remembered device would let whoever holds it sign in without the factor being reset.
-  await store.devices.removeAllOfUser(target.id);
-  let personalTokens = 0;
-  for (const t of await store.tokens.personalTokens(target.id)) {
-    if (t.name !== null && await store.tokens.removePersonalToken(target.id, t.name)) personalTokens++;
-  }
-  await recordAuditFor(app, by.client, {
+  await deps.twoFactorStore.clearFailures(target.id);
+  await deps.limits.reset('login-user', target.id);
+  // Every session and token, and the remembered devices: each would let whoever holds it in
+  // without the factor being reset (the admin's own session too, when they reset themself).
+  const { loginTokens, personalTokens } = await revokeCredentials(deps, target.id);
+  await recordAuditFor(deps, by.client, {
     event: '2fa-reset', userId: target.id,
     details: { resetBy: by.resetBy, totp, email, loginTokens, personalTokens, passkeys },
   });
@@ -52,17 +50,17 @@ export const resetSecondFactorsOperation = defineOperation({
   name: 'users.2fa.reset',
   summary: 'Admin: turn off all of a user\'s second factors (authenticator app, backup codes, email codes, passkeys), clear their failure counts and revoke their sessions and personal tokens. Always asks.',
   auth: 'admin',
+  uses: RESET_USES,
   secondFactor: { kind: 'always', passwordAlways: true },
   input: z.object({ userId: s.id.optional(), username: s.username.optional() }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.2fa.reset' },
   async handler(ctx, { userId, username }): Promise<SecondFactorReset & { userId: string }> {
-    const { app } = ctx;
     if (userId === undefined && username === undefined) {
       throw new TwofoldError('error-parameter-required', { param: 'userId' }, 'userId or username is required');
     }
-    const target = userId !== undefined ? await app.store.users.byId(userId) : await app.store.users.byUsername(username!);
+    const target = userId !== undefined ? await ctx.deps.users.byId(userId) : await ctx.deps.users.byUsername(username!);
     if (!target) throw new TwofoldError(userId !== undefined ? 'error-invalid-user-id' : 'error-invalid-user');
-    const result = await resetSecondFactors(app, target, { client: clientOf(ctx), resetBy: ctx.user.id });
+    const result = await resetSecondFactors(ctx.deps, target, { client: clientOf(ctx), resetBy: ctx.user.id });
     return { userId: target.id, ...result };
   },
 });

@@ -15,6 +15,7 @@ export const audit2faOperation = defineOperation({
   auth: 'admin',
   // As Rocket.Chat's audit endpoints (a route permission): 403 error-unauthorized.
   permissionError: () => new TwofoldError('error-unauthorized'),
+  uses: ['auditLog'],
   secondFactor: { kind: 'none' },
   input: z.preprocess((v) => v ?? {}, z.object({
     offset: wholeNumber.optional(),
@@ -26,7 +27,7 @@ export const audit2faOperation = defineOperation({
   async handler(ctx, input) {
     const offset = input.offset ?? 0;
     const count = Math.min(Math.max(input.count ?? 50, 1), AUDIT_PAGE_MAX);
-    const { events, total } = await ctx.app.store.audit.list({ offset, count, userId: input.userId });
+    const { events, total } = await ctx.deps.auditLog.list({ offset, count, userId: input.userId });
     return {
       events: events.map((e) => ({
         _id: e.id, ts: new Date(e.at), event: e.event, userId: e.userId, username: e.username, method: e.method,

@@ -23,13 +23,14 @@ export const revokeDeviceOperation = defineOperation({
   name: 'users.devices.revoke',
   summary: 'Forget one of the caller\'s remembered devices, by the id from users.sessions.list: its next sign-in asks for a code. No second factor: it can only take access away.',
   auth: 'user',
+  uses: ['devices', 'audit'],
   secondFactor: { kind: 'none' },
   allowedBeforeEnrolment: true,
   input: z.object({ id: s.id }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.devices.revoke' },
   ddp: { name: 'twofold:revokeDevice' },
   async handler(ctx, input) {
-    if (!await ctx.app.store.devices.remove(ctx.user.id, input.id)) throw new TwofoldError('error-token-not-found');
+    if (!await ctx.deps.devices.remove(ctx.user.id, input.id)) throw new TwofoldError('error-token-not-found');
     await recordAudit(ctx, { event: 'device-forgotten', userId: ctx.user.id, details: { devices: 1 } });
     return { revoked: 1 };
   },
@@ -39,13 +40,14 @@ export const revokeAllDevicesOperation = defineOperation({
   name: 'users.devices.revokeAll',
   summary: 'Forget every remembered device of the caller: each next sign-in asks for a code. No second factor: it can only take access away.',
   auth: 'user',
+  uses: ['devices', 'audit'],
   secondFactor: { kind: 'none' },
   allowedBeforeEnrolment: true,
   input: s.noInput,
   rest: { method: 'POST', path: '/api/v1/users.devices.revokeAll' },
   ddp: { name: 'twofold:revokeAllDevices' },
   async handler(ctx) {
-    const revoked = await ctx.app.store.devices.removeAllOfUser(ctx.user.id);
+    const revoked = await ctx.deps.devices.removeAllOfUser(ctx.user.id);
     if (revoked > 0) await recordAudit(ctx, { event: 'device-forgotten', userId: ctx.user.id, details: { devices: revoked } });
     return { revoked };
   },

@@ -5,6 +5,7 @@ import { sha256Hex } from '../core/secrets.ts';
 import type { SecondFactorAnswer } from '../core/twofactor/answer.ts';
 import { checkAuthenticatorCode, checkEnrolmentCode, checkSecondFactor, selectMethod } from '../core/twofactor/engine.ts';
 import type { CheckOutcome, SecondFactorPolicy } from '../core/twofactor/types.ts';
+import { pickDeps, type DepName } from './deps.ts';
 import type { AuthRule, ContextFor, Operation, OperationContext, SecondFactorPassed, SecondFactorRule, Transport } from './registry.ts';
 import { clientOf } from './shared/audit.ts';
 import { deviceFingerprint, findRememberedDevice } from './shared/devices.ts';
@@ -32,7 +33,7 @@ export function inputError(issues: z.core.$ZodIssue[], raw?: unknown, transport?
 const valueAt = (v: unknown, path: PropertyKey[]) =>
   path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), v);
 
-export function parseInput<I>(op: Operation<I>, raw: unknown, transport?: Transport): I {
+export function parseInput<I>(op: Pick<Operation<I>, 'input'>, raw: unknown, transport?: Transport): I {
   const parsed = op.input.safeParse(raw);
   if (!parsed.success) throw inputError(parsed.error.issues, raw, transport);
   return parsed.data;
@@ -47,7 +48,7 @@ function answerFromInput<I>(rule: CallRule<I>, ctx: OperationContext, input: I):
   if (!rule.fromInput || !ctx.user || (ctx.answer.code ?? '') !== '') return ctx.answer;
   const carried = rule.fromInput(input);
   if (!carried) return ctx.answer;
-  const { method } = selectMethod(ctx.user, { method: carried.method, purpose: 'call', requireSecondFactor: rule.passwordAlways }, ctx.app.twoFactor.settings);
+  const { method } = selectMethod(ctx.user, { method: carried.method, purpose: 'call', requireSecondFactor: rule.passwordAlways }, ctx.app.engineDeps.settings);
   return method === carried.method ? carried : ctx.answer;
 }
 
@@ -69,15 +70,18 @@ type Applied<O> = { passed: SecondFactorPassed } | { refused: O };
  * The second-factor rule of one call, applied: the only caller of the engine's checks.
  * Throws the protocol's errors (`totp-required`, `totp-invalid`, …) when the call may not go on.
  */
-async function applySecondFactor<I, O>(op: Operation<I, O>, ctx: OperationContext, input: I, opts: InvokeOptions): Promise<Applied<O>> {
+async function applySecondFactor<I, O, A extends AuthRule, U extends DepName>(
+  op: Operation<I, O, A, U>, ctx: OperationContext, own: ContextFor<A, U>, input: I, opts: InvokeOptions,
+): Promise<Applied<O>> {
   const rule = op.secondFactor;
   const client = clientOf(ctx);
+  const engine = ctx.app.engineDeps;
   if (rule.kind === 'login') {
-    const subject = await rule.firstFactor(ctx, input);
+    const subject = await rule.firstFactor(own, input);
     // Resume logins are never challenged (spec §1).
     if (!subject) return { passed: {} };
-    const device = subject.deviceToken ? await findRememberedDevice(ctx.app, subject.deviceToken) : null;
-    const outcome = await checkSecondFactor(ctx.app.twoFactor, {
+    const device = subject.deviceToken ? await findRememberedDevice(pickDeps(ctx.app, ['devices', 'keys']), subject.deviceToken) : null;
+    const outcome = await checkSecondFactor(engine, {
       user: subject.user, policy: 'always', purpose: 'login', code: subject.code ?? ctx.answer.code, method: ctx.answer.method, client,
       device, deviceFingerprint: deviceFingerprint(ctx),
     });
@@ -86,7 +90,7 @@ async function applySecondFactor<I, O>(op: Operation<I, O>, ctx: OperationContex
 
   const callRule = rule.kind === 'ask' || rule.kind === 'always' || rule.kind === 'depends' ? rule : undefined;
   const answer = callRule ? answerFromInput(callRule, ctx, input) : ctx.answer;
-  let policy: SecondFactorPolicy = rule.kind === 'depends' ? rule.choose(ctx.app, input)
+  let policy: SecondFactorPolicy = rule.kind === 'depends' ? rule.choose(own.deps, input)
     : rule.kind === 'ask' || rule.kind === 'always' ? rule.kind : 'none';
   if (opts.forceSecondFactor) policy = 'always';
   let outcome: CheckOutcome | undefined;
@@ -96,7 +100,7 @@ async function applySecondFactor<I, O>(op: Operation<I, O>, ctx: OperationContex
     // Not here for the operations that always ask (and callWithTwoFactorRequired, which
     // makes its target always ask): a stolen token must not change the account's security.
     if (!ctx.token?.bypass2fa || policy === 'always') {
-      outcome = await checkSecondFactor(ctx.app.twoFactor, {
+      outcome = await checkSecondFactor(engine, {
         user: ctx.user,
         policy,
         purpose: 'call',
@@ -117,11 +121,11 @@ async function applySecondFactor<I, O>(op: Operation<I, O>, ctx: OperationContex
     const emailCode = byEmail(rule, ctx) ? answer.code ?? '' : undefined;
     try {
       if (rule.of === 'enrolment') {
-        const wrong = rule.wrong && (() => rule.wrong!({ ...ctx, user }, input));
-        await checkEnrolmentCode(ctx.app.twoFactor, user, user.totpPendingSecret ?? '', code, client, wrong);
+        const wrong = rule.wrong && (() => rule.wrong!({ ...own, user }, input));
+        await checkEnrolmentCode(engine, user, user.totpPendingSecret ?? '', code, client, wrong);
       } else if (!(emailCode !== undefined && outcome?.passed === 'verified' && outcome.method === 'email')) {
         // (callWithTwoFactorRequired already spent that email code on this very call.)
-        outcome = await checkAuthenticatorCode(ctx.app.twoFactor, user, code, client, emailCode);
+        outcome = await checkAuthenticatorCode(engine, user, code, client, emailCode);
       }
     } catch (e) {
       // Too many failures stays an error: the client must learn it has to wait. So does the
@@ -135,11 +139,11 @@ async function applySecondFactor<I, O>(op: Operation<I, O>, ctx: OperationContex
 }
 
 /** The caller named the email method on an operation whose code argument an emailed code may replace. */
-const byEmail = (rule: SecondFactorRule, ctx: OperationContext) =>
+const byEmail = (rule: { kind: string; byEmail?: boolean }, ctx: Pick<OperationContext, 'answer'>) =>
   rule.kind === 'code-argument' && rule.byEmail === true && ctx.answer.method === 'email';
 
 /** A `code-argument` operation called without its code (and not the email way): the missing parameter, before any state check. */
-function requireCodeArgument<I>(op: Operation<I>, ctx: OperationContext, input: I): void {
+function requireCodeArgument<I, U extends DepName>(op: Pick<Operation<I, unknown, AuthRule, U>, 'secondFactor'>, ctx: OperationContext, input: I): void {
   const rule = op.secondFactor;
   if (rule.kind === 'code-argument' && rule.code(input) === undefined && !byEmail(rule, ctx)) {
     throw new TwofoldError('error-parameter-required', { param: 'code' }, 'code is required');
@@ -147,7 +151,9 @@ function requireCodeArgument<I>(op: Operation<I>, ctx: OperationContext, input: 
 }
 
 /** The one path every call takes: login rule, input schema, precondition, second factor, handler. */
-export async function invoke<I, O, A extends AuthRule>(op: Operation<I, O, A>, ctx: OperationContext, raw: unknown, opts: InvokeOptions = {}): Promise<O> {
+export async function invoke<I, O, A extends AuthRule, U extends DepName>(
+  op: Operation<I, O, A, U>, ctx: OperationContext, raw: unknown, opts: InvokeOptions = {},
+): Promise<O> {
   const own = authorized(op, ctx);
   noteSessionUse(ctx);
   // TWOFOLD_REQUIRE_2FA_FOR_ROLES: such a user may only do what enrolling needs.
@@ -155,17 +161,23 @@ export async function invoke<I, O, A extends AuthRule>(op: Operation<I, O, A>, c
   const input = parseInput(op, raw, ctx.transport);
   requireCodeArgument(op, ctx, input);
   await op.precondition?.(own, input);
-  const applied = await applySecondFactor(op, ctx, input, opts);
+  const applied = await applySecondFactor(op, ctx, own, input, opts);
   if ('refused' in applied) return applied.refused;
   return op.handler(own, input, applied.passed);
 }
 
-/** The operation's `auth` rule, checked: the context its code sees, with the user it requires. */
-function authorized<A extends AuthRule>(op: Pick<Operation<never, never, A>, 'auth' | 'authError' | 'permissionError'>, ctx: OperationContext): ContextFor<A> {
+/**
+ * The operation's `auth` rule, checked: the context its code sees, with the user it requires
+ * and the dependencies it declared in place of the app.
+ */
+function authorized<A extends AuthRule, U extends DepName>(
+  op: Pick<Operation<never, never, A, U>, 'auth' | 'authError' | 'permissionError' | 'uses'>, ctx: OperationContext,
+): ContextFor<A, U> {
   if (op.auth === 'user' || op.auth === 'admin') {
     // Whatever the code, a missing login is HTTP 401 on REST.
     if (!ctx.user) throw new TwofoldError(op.authError ?? 'not-authorized').withStatus(401);
     if (op.auth === 'admin' && !isAdmin(ctx.user)) throw op.permissionError?.(ctx.transport) ?? new TwofoldError('error-not-allowed');
   }
-  return ctx as ContextFor<A>;
+  const { app, ...call } = ctx;
+  return { ...call, deps: pickDeps(app, op.uses) } as ContextFor<A, U>;
 }

@@ -1,10 +1,14 @@
 // Lookups, access rules and the Rocket.Chat wire shapes behind the messaging operations.
 
 import { z } from 'zod';
-import type { App } from '../app.ts';
 import { isAdmin, type User } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import type { Message, Room } from '../store/messages.ts';
+import type { Deps } from './deps.ts';
+
+type Messages = Pick<Deps, 'messages'>;
+/** What the wire shapes read: the authors' names, and a room's member count. */
+type Views = Pick<Deps, 'users' | 'messages'>;
 
 /** Room and message ids: ours are 17 characters, Rocket.Chat's 17 or 24 (the seeds use both). */
 export const recordId = z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'must be 1-64 letters or digits');
@@ -29,38 +33,38 @@ export function positional(names: readonly string[], params: unknown[]): Record<
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-export async function roomOrThrow(app: App, rid: string): Promise<Room> {
-  const room = await app.store.messages.roomById(rid);
+export async function roomOrThrow(deps: Messages, rid: string): Promise<Room> {
+  const room = await deps.messages.roomById(rid);
   if (!room) throw new TwofoldError('error-room-not-found', { rid });
   return room;
 }
 
-export async function messageOrThrow(app: App, id: string): Promise<Message> {
-  const message = await app.store.messages.messageById(id);
+export async function messageOrThrow(deps: Messages, id: string): Promise<Message> {
+  const message = await deps.messages.messageById(id);
   if (!message) throw new TwofoldError('error-message-not-found', { _id: id });
   return message;
 }
 
 /** Writing to a room (posting, pinning) is for its members; admins may pin anywhere. */
-export async function assertMember(app: App, rid: string, user: User, adminToo = false): Promise<void> {
+export async function assertMember(deps: Messages, rid: string, user: User, adminToo = false): Promise<void> {
   if (adminToo && isAdmin(user)) return;
-  if (!await app.store.messages.isMember(rid, user.id)) throw new TwofoldError('error-not-allowed', { rid }, 'You are not a member of this room');
+  if (!await deps.messages.isMember(rid, user.id)) throw new TwofoldError('error-not-allowed', { rid }, 'You are not a member of this room');
 }
 
 /** Editing and deleting: the author while still a member, or an admin. */
-export async function assertCanModify(app: App, message: Message, user: User): Promise<void> {
+export async function assertCanModify(deps: Messages, message: Message, user: User): Promise<void> {
   if (isAdmin(user)) return;
-  if (message.userId === user.id && await app.store.messages.isMember(message.rid, user.id)) return;
+  if (message.userId === user.id && await deps.messages.isMember(message.rid, user.id)) return;
   throw new TwofoldError('error-action-not-allowed', { _id: message.id }, 'Only the author or an admin may change this message');
 }
 
 type UserRef = { _id: string; username: string; name?: string };
 
 /** The `u` / `editedBy` / `pinnedBy` references of a set of messages, one lookup per user. */
-async function userRefs(app: App, ids: Iterable<string>): Promise<Map<string, UserRef>> {
+async function userRefs(deps: Pick<Deps, 'users'>, ids: Iterable<string>): Promise<Map<string, UserRef>> {
   const refs = new Map<string, UserRef>();
   for (const id of new Set(ids)) {
-    const user = await app.store.users.byId(id);
+    const user = await deps.users.byId(id);
     // A deleted author still leaves a readable message.
     refs.set(id, user ? { _id: user.id, username: user.username, name: user.name } : { _id: id, username: '' });
   }
@@ -84,8 +88,8 @@ export interface MessageView {
 const shortRef = (r: UserRef) => ({ _id: r._id, username: r.username });
 
 /** Rocket.Chat's message shape. Dates stay Date: EJSON `$date` on DDP, ISO strings on REST. */
-export async function messageViews(app: App, messages: Message[]): Promise<MessageView[]> {
-  const refs = await userRefs(app, messages.flatMap((m) => [m.userId, m.editedBy, m.pinnedBy].filter((x): x is string => x !== null)));
+export async function messageViews(deps: Pick<Deps, 'users'>, messages: Message[]): Promise<MessageView[]> {
+  const refs = await userRefs(deps, messages.flatMap((m) => [m.userId, m.editedBy, m.pinnedBy].filter((x): x is string => x !== null)));
   return messages.map((m) => {
     const view: MessageView = {
       _id: m.id, rid: m.rid, msg: m.msg, ts: new Date(m.ts), u: refs.get(m.userId)!,
@@ -104,17 +108,17 @@ export async function messageViews(app: App, messages: Message[]): Promise<Messa
   });
 }
 
-export async function messageView(app: App, message: Message): Promise<MessageView> {
-  return (await messageViews(app, [message]))[0]!;
+export async function messageView(deps: Pick<Deps, 'users'>, message: Message): Promise<MessageView> {
+  return (await messageViews(deps, [message]))[0]!;
 }
 
 /** Rocket.Chat's room shape for public channels (`t: "c"`). */
-export async function roomView(app: App, room: Room) {
-  const [creator] = (await userRefs(app, [room.createdBy])).values();
+export async function roomView(deps: Views, room: Room) {
+  const [creator] = (await userRefs(deps, [room.createdBy])).values();
   return {
     _id: room.id, name: room.name, fname: room.name, t: 'c' as const,
     u: shortRef(creator!), ts: new Date(room.createdAt), ro: false,
-    usersCount: await app.store.messages.memberCount(room.id),
+    usersCount: await deps.messages.memberCount(room.id),
     _updatedAt: new Date(room.createdAt),
   };
 }

@@ -4,7 +4,6 @@
 // the TWOFOLD_MESSAGE_OPERATIONS_2FA setting (spec §5); callWithTwoFactorRequired works with all.
 
 import { z } from 'zod';
-import type { App } from '../app.ts';
 import type { messageOperationNames } from '../config/settings.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { newId } from '../core/random.ts';
@@ -14,12 +13,13 @@ import {
   assertCanModify, assertMember, isPlainObject, type MessageView, messageOrThrow, messageText, messageView, messageViews, positional,
   recordId, renameKeys, roomOrThrow, roomView, type RoomView,
 } from './message-access.ts';
-import { defineOperation, type OperationContext } from './registry.ts';
+import type { Deps } from './deps.ts';
+import { defineOperation } from './registry.ts';
 import * as s from './schemas.ts';
 
 type MessageOperationName = (typeof messageOperationNames)[number];
 const policyFromSetting = (name: MessageOperationName) =>
-  (app: App): SecondFactorPolicy => (app.settings.messageOperations2fa.includes(name) ? 'ask' : 'none');
+  (deps: Pick<Deps, 'settings'>): SecondFactorPolicy => (deps.settings.messageOperations2fa.includes(name) ? 'ask' : 'none');
 const asksWhenListed = (name: MessageOperationName) => ` Asks for a second factor when \`${name}\` is in TWOFOLD_MESSAGE_OPERATIONS_2FA.`;
 
 // Rocket.Chat's default channel-name rule (UTF8_Channel_Names_Validation).
@@ -38,17 +38,30 @@ function messageRef(params: unknown[], names: readonly string[]): unknown {
   return { ...rest, _id: message._id, ...(message.rid !== undefined ? { rid: message.rid } : {}) };
 }
 
-function checkLength(app: App, msg: string): void {
-  if (msg.length > app.settings.messageMaxLength) {
-    throw new TwofoldError('error-message-size-exceeded', { maxLength: app.settings.messageMaxLength });
+function checkLength(deps: Pick<Deps, 'settings'>, msg: string): void {
+  if (msg.length > deps.settings.messageMaxLength) {
+    throw new TwofoldError('error-message-size-exceeded', { maxLength: deps.settings.messageMaxLength });
   }
 }
+
+/** The message, checked to be in the room the caller named (when they named one). */
+async function messageInRoom(deps: Pick<Deps, 'messages'>, id: string, rid: string | undefined): Promise<Message> {
+  const message = await messageOrThrow(deps, id);
+  if (rid !== undefined && rid !== message.rid) {
+    throw new TwofoldError('error-invalid-params', { rid }, 'The room id provided does not match where the message is from');
+  }
+  return message;
+}
+
+/** What changing a message (editing, deleting, pinning) uses. */
+const CHANGE_USES = ['settings', 'messages', 'users', 'clock'] as const;
 
 export const createChannelOperation = defineOperation({
   name: 'channels.create',
   summary: `Create a public channel; the creator and the listed usernames become its members.${asksWhenListed('createChannel')}`,
   auth: 'user',
   authError: 'error-invalid-user',
+  uses: ['settings', 'users', 'messages', 'random', 'clock'],
   secondFactor: { kind: 'depends', choose: policyFromSetting('createChannel') },
   input: z.object({
     name: channelName,
@@ -64,25 +77,24 @@ export const createChannelOperation = defineOperation({
     reply: (channel: RoomView) => ({ rid: channel._id, name: channel.name }),
   },
   async handler(ctx, input) {
-    const { app } = ctx;
-    const user = ctx.user;
+    const { deps, user } = ctx;
     if (input.readOnly) throw new TwofoldError('error-invalid-params', { readOnly: true }, 'Read-only channels are not supported');
     const memberIds = [user.id];
     for (const username of input.members ?? []) {
-      const member = await app.store.users.byUsername(username);
+      const member = await deps.users.byUsername(username);
       if (!member) throw new TwofoldError('error-invalid-user', { username }, `No user ${username}`);
       memberIds.push(member.id);
     }
-    if (await app.store.messages.roomByName(input.name)) throw new TwofoldError('error-duplicate-channel-name', { channel_name: input.name });
-    const room = { id: newId(app.random), name: input.name, type: 'c', createdBy: user.id, createdAt: app.clock.now() };
+    if (await deps.messages.roomByName(input.name)) throw new TwofoldError('error-duplicate-channel-name', { channel_name: input.name });
+    const room = { id: newId(deps.random), name: input.name, type: 'c', createdBy: user.id, createdAt: deps.clock.now() };
     try {
-      await app.store.messages.createRoom(room, memberIds);
+      await deps.messages.createRoom(room, memberIds);
     } catch (e) {
       // Two creations of one name at once: the unique index decides, the loser hears why.
-      if (await app.store.messages.roomByName(input.name)) throw new TwofoldError('error-duplicate-channel-name', { channel_name: input.name });
+      if (await deps.messages.roomByName(input.name)) throw new TwofoldError('error-duplicate-channel-name', { channel_name: input.name });
       throw e;
     }
-    return roomView(app, room);
+    return roomView(deps, room);
   },
 });
 
@@ -91,19 +103,21 @@ export const joinChannelOperation = defineOperation({
   summary: 'Join a public channel, which lets the caller post to it.',
   auth: 'user',
   authError: 'error-invalid-user',
+  uses: ['messages', 'users', 'clock'],
   secondFactor: { kind: 'none' },
   input: z.object({ roomId: recordId, joinCode: z.string().max(256).optional() }).strict(),
   rest: { method: 'POST', path: '/api/v1/channels.join', reply: (channel) => ({ body: { channel, success: true } }) },
   ddp: { name: 'joinRoom', params: (p) => positional(['roomId', 'joinCode'], p), reply: () => true },
   async handler(ctx, { roomId }) {
-    const room = await roomOrThrow(ctx.app, roomId);
-    await ctx.app.store.messages.addMember(room.id, ctx.user.id, ctx.app.clock.now());
-    return roomView(ctx.app, room);
+    const { deps } = ctx;
+    const room = await roomOrThrow(deps, roomId);
+    await deps.messages.addMember(room.id, ctx.user.id, deps.clock.now());
+    return roomView(deps, room);
   },
 });
 
-async function insertMessage(ctx: OperationContext, message: Message): Promise<void> {
-  const store = ctx.app.store.messages;
+async function insertMessage(deps: Pick<Deps, 'messages'>, message: Message): Promise<void> {
+  const store = deps.messages;
   if (await store.messageById(message.id)) throw new TwofoldError('error-message-already-exists', { _id: message.id });
   try {
     await store.insertMessage(message);
@@ -118,6 +132,7 @@ export const sendMessageOperation = defineOperation({
   summary: `Post a message to a room the caller is a member of. The client may choose the message _id.${asksWhenListed('sendMessage')}`,
   auth: 'user',
   authError: 'error-invalid-user',
+  uses: ['settings', 'messages', 'users', 'random', 'clock'],
   secondFactor: { kind: 'depends', choose: policyFromSetting('sendMessage') },
   input: z.object({
     message: z.object({ _id: recordId.optional(), rid: recordId, msg: messageText }).strict(),
@@ -126,16 +141,16 @@ export const sendMessageOperation = defineOperation({
   rest: { method: 'POST', path: '/api/v1/chat.sendMessage', reply: (message) => ({ body: { message, success: true } }) },
   ddp: { name: 'sendMessage', params: (p) => positional(['message', 'previewUrls'], p) },
   async handler(ctx, { message: input }) {
-    const { app } = ctx;
-    checkLength(app, input.msg);
-    const room = await roomOrThrow(app, input.rid);
-    await assertMember(app, room.id, ctx.user);
+    const { deps } = ctx;
+    checkLength(deps, input.msg);
+    const room = await roomOrThrow(deps, input.rid);
+    await assertMember(deps, room.id, ctx.user);
     const message: Message = {
-      id: input._id ?? newId(app.random), rid: room.id, userId: ctx.user.id, msg: input.msg, ts: app.clock.now(),
+      id: input._id ?? newId(deps.random), rid: room.id, userId: ctx.user.id, msg: input.msg, ts: deps.clock.now(),
       editedAt: null, editedBy: null, pinned: false, pinnedAt: null, pinnedBy: null,
     };
-    await insertMessage(ctx, message);
-    return messageView(app, message);
+    await insertMessage(deps, message);
+    return messageView(deps, message);
   },
 });
 
@@ -144,6 +159,7 @@ export const updateMessageOperation = defineOperation({
   summary: `Edit a message: its author (still a member) or an admin.${asksWhenListed('updateMessage')}`,
   auth: 'user',
   authError: 'error-invalid-user',
+  uses: CHANGE_USES,
   secondFactor: { kind: 'depends', choose: policyFromSetting('updateMessage') },
   input: z.object({ _id: recordId, rid: recordId, msg: messageText, previewUrls }).strict(),
   rest: {
@@ -161,15 +177,12 @@ export const updateMessageOperation = defineOperation({
     },
   },
   async handler(ctx, input) {
-    const { app } = ctx;
-    checkLength(app, input.msg);
-    const original = await messageOrThrow(app, input._id);
-    if (original.rid !== input.rid) {
-      throw new TwofoldError('error-invalid-params', { rid: input.rid }, 'The room id provided does not match where the message is from');
-    }
-    await assertCanModify(app, original, ctx.user);
-    await app.store.messages.editMessage(original.id, input.msg, ctx.user.id, app.clock.now());
-    return messageView(app, await messageOrThrow(app, original.id));
+    const { deps } = ctx;
+    checkLength(deps, input.msg);
+    const original = await messageInRoom(deps, input._id, input.rid);
+    await assertCanModify(deps, original, ctx.user);
+    await deps.messages.editMessage(original.id, input.msg, ctx.user.id, deps.clock.now());
+    return messageView(deps, await messageOrThrow(deps, original.id));
   },
 });
 
@@ -178,6 +191,7 @@ export const deleteMessageOperation = defineOperation({
   summary: `Delete a message: its author (still a member) or an admin.${asksWhenListed('deleteMessage')}`,
   auth: 'user',
   authError: 'error-invalid-user',
+  uses: CHANGE_USES,
   secondFactor: { kind: 'depends', choose: policyFromSetting('deleteMessage') },
   input: z.object({ _id: recordId, rid: recordId.optional(), asUser: z.boolean().optional() }).strict(),
   rest: {
@@ -188,15 +202,12 @@ export const deleteMessageOperation = defineOperation({
   },
   ddp: { name: 'deleteMessage', params: (p) => messageRef(p, ['message']), reply: () => undefined },
   async handler(ctx, input) {
-    const { app } = ctx;
-    const message = await messageOrThrow(app, input._id);
-    if (input.rid !== undefined && input.rid !== message.rid) {
-      throw new TwofoldError('error-invalid-params', { rid: input.rid }, 'The room id provided does not match where the message is from');
-    }
-    await assertCanModify(app, message, ctx.user);
-    const view = await messageView(app, message);
-    await app.store.messages.deleteMessage(message.id);
-    return { ...view, deletedAt: app.clock.now() };
+    const { deps } = ctx;
+    const message = await messageInRoom(deps, input._id, input.rid);
+    await assertCanModify(deps, message, ctx.user);
+    const view = await messageView(deps, message);
+    await deps.messages.deleteMessage(message.id);
+    return { ...view, deletedAt: deps.clock.now() };
   },
 });
 
@@ -207,6 +218,7 @@ function pinOperation(pinned: boolean) {
     summary: `${pinned ? 'Pin' : 'Unpin'} a message (room members and admins).${asksWhenListed(ddpName)}`,
     auth: 'user',
     authError: 'error-invalid-user',
+    uses: CHANGE_USES,
     secondFactor: { kind: 'depends', choose: policyFromSetting(ddpName) },
     input: z.object({ _id: recordId, rid: recordId.optional(), pinnedAt: z.date().optional() }).strict(),
     rest: {
@@ -221,15 +233,12 @@ function pinOperation(pinned: boolean) {
       reply: (message) => (pinned ? message : true),
     },
     async handler(ctx, input) {
-      const { app } = ctx;
-      const message = await messageOrThrow(app, input._id);
-      if (input.rid !== undefined && input.rid !== message.rid) {
-        throw new TwofoldError('error-invalid-params', { rid: input.rid }, 'The room id provided does not match where the message is from');
-      }
-      await assertMember(app, message.rid, ctx.user, true);
+      const { deps } = ctx;
+      const message = await messageInRoom(deps, input._id, input.rid);
+      await assertMember(deps, message.rid, ctx.user, true);
       // The server's clock decides when a pin happened, not the client's `pinnedAt`.
-      await app.store.messages.setPinned(message.id, pinned, ctx.user.id, app.clock.now());
-      return messageView(app, await messageOrThrow(app, message.id));
+      await deps.messages.setPinned(message.id, pinned, ctx.user.id, deps.clock.now());
+      return messageView(deps, await messageOrThrow(deps, message.id));
     },
   });
 }
@@ -253,6 +262,7 @@ export const historyOperation = defineOperation({
   summary: 'The newest messages of a channel, newest first; `latest` pages back in time.',
   auth: 'user',
   authError: 'error-invalid-user',
+  uses: ['settings', 'messages', 'users'],
   secondFactor: { kind: 'none' },
   input: z.object({
     roomId: recordId,
@@ -275,10 +285,10 @@ export const historyOperation = defineOperation({
     reply: (messages) => ({ messages }),
   },
   async handler(ctx, input) {
-    const { app } = ctx;
-    const room = await roomOrThrow(app, input.roomId);
-    const count = Math.min(input.count ?? 20, app.settings.historyMaxCount);
-    return messageViews(app, await app.store.messages.history(room.id, count, input.latest?.getTime()));
+    const { deps } = ctx;
+    const room = await roomOrThrow(deps, input.roomId);
+    const count = Math.min(input.count ?? 20, deps.settings.historyMaxCount);
+    return messageViews(deps, await deps.messages.history(room.id, count, input.latest?.getTime()));
   },
 });
 

@@ -10,8 +10,8 @@ import { availableMethods } from '../core/twofactor/engine.ts';
 import type { Settings } from '../config/settings.ts';
 import { publicDevice } from './devices.ts';
 import { recordAudit } from './shared/audit.ts';
-import { liveLoginSessions, loginTokenHashes, recordSessionOrigin, touchLoginToken } from '../store/session-activity.ts';
-import { defineOperation, type OperationContext } from './registry.ts';
+import { touchLoginToken } from '../store/session-activity.ts';
+import { defineOperation, type CallContext, type OperationContext } from './registry.ts';
 import * as s from './schemas.ts';
 
 /** "Last used" is kept to the minute: finer would cost a write per call. */
@@ -71,8 +71,8 @@ export async function settleSessionWrites(app: App): Promise<void> {
 }
 
 /** Where a fresh login token was issued (shown in the session list). */
-export const recordLoginOrigin = (ctx: OperationContext, tokenHash: string) =>
-  recordSessionOrigin(ctx.app.store.db, tokenHash, { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent });
+export const recordLoginOrigin = (ctx: Pick<CallContext<'sessionActivity'>, 'deps' | 'clientAddress' | 'userAgent'>, tokenHash: string) =>
+  ctx.deps.sessionActivity.recordOrigin(tokenHash, { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent });
 
 // --- operations ----------------------------------------------------------------------------
 
@@ -82,15 +82,16 @@ export const listSessionsOperation = defineOperation({
   name: 'users.sessions.list',
   summary: 'The caller\'s signed-in sessions (login tokens, not personal access tokens), most recently used first: public id, created, last used (to the minute), address, user agent, and which is this one; and their remembered devices (id, created, last used, expiry, address, user agent).',
   auth: 'user',
+  uses: ['sessionActivity', 'devices', 'clock', 'settings'],
   secondFactor: { kind: 'none' },
   allowedBeforeEnrolment: true,
   input: s.noInput,
   rest: { method: 'GET', path: '/api/v1/users.sessions.list' },
   ddp: { name: 'twofold:listSessions' },
   async handler(ctx) {
-    const { app } = ctx;
-    await settleSessionWrites(app);
-    const rows = await liveLoginSessions(app.store.db, ctx.user.id, app.clock.now(), app.settings.sessionsListMax);
+    const { sessionActivity, devices, clock, settings } = ctx.deps;
+    await sessionActivity.settled();
+    const rows = await sessionActivity.live(ctx.user.id, clock.now(), settings.sessionsListMax);
     return {
       sessions: rows.map((r) => ({
         id: publicSessionId(r.tokenHash),
@@ -101,7 +102,7 @@ export const listSessionsOperation = defineOperation({
         current: r.tokenHash === ctx.token?.tokenHash,
       })),
       // "Remember this device": the browsers whose sign-in skips the code (issue 14 §4).
-      devices: (await app.store.devices.live(ctx.user.id, app.clock.now(), app.settings.rememberDeviceMax)).map(publicDevice),
+      devices: (await devices.live(ctx.user.id, clock.now(), settings.rememberDeviceMax)).map(publicDevice),
     };
   },
 });
@@ -110,15 +111,15 @@ export const revokeSessionOperation = defineOperation({
   name: 'users.sessions.revoke',
   summary: 'Sign one of the caller\'s sessions out, by the id from users.sessions.list (this one too). No second factor: it can only take access away.',
   auth: 'user',
+  uses: ['sessionActivity', 'tokens', 'clock', 'audit'],
   secondFactor: { kind: 'none' },
   input: z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'a session id from users.sessions.list') }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.sessions.revoke' },
   ddp: { name: 'twofold:revokeSession' },
   async handler(ctx, input) {
-    const { app } = ctx;
-    const user = ctx.user;
-    const hash = (await loginTokenHashes(app.store.db, user.id, app.clock.now())).find((h) => publicSessionId(h) === input.id);
-    if (!hash || !await app.store.tokens.remove(hash)) throw new TwofoldError('error-token-not-found');
+    const { deps, user } = ctx;
+    const hash = (await deps.sessionActivity.tokenHashes(user.id, deps.clock.now())).find((h) => publicSessionId(h) === input.id);
+    if (!hash || !await deps.tokens.remove(hash)) throw new TwofoldError('error-token-not-found');
     const current = hash === ctx.token?.tokenHash;
     if (current) ctx.session.loggedOut();
     await recordAudit(ctx, { event: 'session-revoked', userId: user.id, details: { sessions: 1, current } });
@@ -130,6 +131,7 @@ export const revokeOtherSessionsOperation = defineOperation({
   name: 'users.sessions.revokeOthers',
   summary: 'Sign out every other session of the caller (personal access tokens stay). No second factor: it can only take access away.',
   auth: 'user',
+  uses: ['tokens', 'audit'],
   secondFactor: { kind: 'none' },
   input: s.noInput,
   rest: { method: 'POST', path: '/api/v1/users.sessions.revokeOthers' },
@@ -137,7 +139,7 @@ export const revokeOtherSessionsOperation = defineOperation({
   async handler(ctx) {
     const user = ctx.user;
     const keep = ctx.token?.kind === 'login' ? ctx.token.tokenHash : undefined;
-    const revoked = await ctx.app.store.tokens.removeLoginTokensOfUser(user.id, keep);
+    const revoked = await ctx.deps.tokens.removeLoginTokensOfUser(user.id, keep);
     if (revoked > 0) await recordAudit(ctx, { event: 'session-revoked', userId: user.id, details: { sessions: revoked, others: true } });
     return { revoked };
   },
@@ -147,12 +149,13 @@ export const myAuditOperation = defineOperation({
   name: 'users.audit.mine',
   summary: 'The caller\'s own recent security events (sign-ins, codes, methods turned on or off, sessions signed out), newest first; at most TWOFOLD_AUDIT_MINE_MAX.',
   auth: 'user',
+  uses: ['auditLog', 'settings'],
   secondFactor: { kind: 'none' },
   input: s.noInput,
   rest: { method: 'GET', path: '/api/v1/users.audit.mine' },
   ddp: { name: 'twofold:myAudit' },
   async handler(ctx) {
-    const { events } = await ctx.app.store.audit.list({ offset: 0, count: ctx.app.settings.auditMineMax, userId: ctx.user.id });
+    const { events } = await ctx.deps.auditLog.list({ offset: 0, count: ctx.deps.settings.auditMineMax, userId: ctx.user.id });
     return {
       events: events.map((e) => ({
         _id: e.id, ts: new Date(e.at).toISOString(), event: e.event, method: e.method, transport: e.transport,
@@ -166,6 +169,7 @@ export const enrolmentStatusOperation = defineOperation({
   name: 'users.2fa.enrolment',
   summary: 'Whether the caller has a second factor, and whether their role requires one before anything else (TWOFOLD_REQUIRE_2FA_FOR_ROLES).',
   auth: 'user',
+  uses: ['settings'],
   secondFactor: { kind: 'none' },
   allowedBeforeEnrolment: true,
   input: s.noInput,
@@ -173,7 +177,7 @@ export const enrolmentStatusOperation = defineOperation({
   ddp: { name: 'twofold:enrolmentStatus' },
   async handler(ctx) {
     const user = ctx.user;
-    const { settings } = ctx.app;
+    const { settings } = ctx.deps;
     return {
       methods: availableMethods(user, settings),
       required: settings.twoFactorEnabled && user.roles.some((r) => settings.requireTwoFactorForRoles.includes(r)),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { App } from '../app.ts';
 import type { User } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { newToken } from '../core/random.ts';
+import type { Deps } from './deps.ts';
 import { defineOperation } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -19,16 +19,19 @@ const LAST_PART_LENGTH = 6;
 // An empty name counts as a missing one, as in Rocket.Chat.
 const tokenName = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().max(128).transform((v) => v.trim()));
 
-async function findPersonalToken(app: App, user: User, name: string) {
-  return (await app.store.tokens.personalTokens(user.id)).find((t) => t.name === name) ?? null;
+async function findPersonalToken(deps: Pick<Deps, 'tokens'>, user: User, name: string) {
+  return (await deps.tokens.personalTokens(user.id)).find((t) => t.name === name) ?? null;
 }
 
-async function issuePersonalToken(app: App, user: User, name: string, bypass2fa: boolean): Promise<string> {
-  const token = newToken(app.random);
+/** What issuing a token uses. */
+const ISSUE_USES = ['tokens', 'keys', 'random', 'clock'] as const;
+
+async function issuePersonalToken(deps: Pick<Deps, (typeof ISSUE_USES)[number]>, user: User, name: string, bypass2fa: boolean): Promise<string> {
+  const token = newToken(deps.random);
   try {
-    await app.store.tokens.insert({
-      tokenHash: app.keys.hashToken(token), userId: user.id, kind: 'pat', name, bypass2fa,
-      createdAt: app.clock.now(), expiresAt: null, lastTokenPart: token.slice(-LAST_PART_LENGTH),
+    await deps.tokens.insert({
+      tokenHash: deps.keys.hashToken(token), userId: user.id, kind: 'pat', name, bypass2fa,
+      createdAt: deps.clock.now(), expiresAt: null, lastTokenPart: token.slice(-LAST_PART_LENGTH),
     });
   } catch (e) {
     // Two creations racing for one name: the unique index decides.
@@ -43,6 +46,7 @@ export const generatePersonalAccessTokenOperation = defineOperation({
   summary: 'Create a named personal access token for the caller; returned once. Always asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
+  uses: ISSUE_USES,
   // The password confirms even where the fallback setting is off: never nothing to ask.
   secondFactor: { kind: 'always', passwordAlways: true },
   // Rocket.Chat validates no schema here and its clients send more (e.g. `loginToken`): extra fields are ignored.
@@ -51,8 +55,8 @@ export const generatePersonalAccessTokenOperation = defineOperation({
   ddp: { name: 'personalAccessTokens:generateToken', reply: (r: { token: string }) => r.token },
   async handler(ctx, input): Promise<{ token: string }> {
     const user = ctx.user;
-    if (await findPersonalToken(ctx.app, user, input.tokenName)) throw new TwofoldError('error-token-already-exists');
-    return { token: await issuePersonalToken(ctx.app, user, input.tokenName, input.bypassTwoFactor ?? false) };
+    if (await findPersonalToken(ctx.deps, user, input.tokenName)) throw new TwofoldError('error-token-already-exists');
+    return { token: await issuePersonalToken(ctx.deps, user, input.tokenName, input.bypassTwoFactor ?? false) };
   },
 });
 
@@ -61,6 +65,7 @@ export const regeneratePersonalAccessTokenOperation = defineOperation({
   summary: 'Replace a personal access token by a new one with the same name and bypass flag. Always asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
+  uses: ISSUE_USES,
   // The password confirms even where the fallback setting is off: never nothing to ask.
   secondFactor: { kind: 'always', passwordAlways: true },
   input: z.object({ tokenName }),
@@ -68,11 +73,11 @@ export const regeneratePersonalAccessTokenOperation = defineOperation({
   ddp: { name: 'personalAccessTokens:regenerateToken', reply: (r: { token: string }) => r.token },
   async handler(ctx, input): Promise<{ token: string }> {
     const user = ctx.user;
-    const existing = await findPersonalToken(ctx.app, user, input.tokenName);
-    if (!existing || !await ctx.app.store.tokens.removePersonalToken(user.id, input.tokenName)) {
+    const existing = await findPersonalToken(ctx.deps, user, input.tokenName);
+    if (!existing || !await ctx.deps.tokens.removePersonalToken(user.id, input.tokenName)) {
       throw new TwofoldError('error-token-not-found');
     }
-    return { token: await issuePersonalToken(ctx.app, user, input.tokenName, existing.bypass2fa) };
+    return { token: await issuePersonalToken(ctx.deps, user, input.tokenName, existing.bypass2fa) };
   },
 });
 
@@ -81,12 +86,13 @@ export const removePersonalAccessTokenOperation = defineOperation({
   summary: 'Revoke a personal access token by name. Asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
+  uses: ['tokens'],
   secondFactor: { kind: 'ask' },
   input: z.object({ tokenName }),
   rest: { method: 'POST', path: '/api/v1/users.removePersonalAccessToken', reply: () => ({ body: { success: true } }) },
   ddp: { name: 'personalAccessTokens:removeToken' },
   async handler(ctx, input): Promise<true> {
-    if (!await ctx.app.store.tokens.removePersonalToken(ctx.user.id, input.tokenName)) throw new TwofoldError('error-token-not-found');
+    if (!await ctx.deps.tokens.removePersonalToken(ctx.user.id, input.tokenName)) throw new TwofoldError('error-token-not-found');
     return true;
   },
 });
@@ -96,11 +102,12 @@ export const listPersonalAccessTokensOperation = defineOperation({
   summary: 'The caller\'s personal access tokens: name, creation date, last characters and bypass flag (never the token).',
   auth: 'user',
   authError: 'not-authorized',
+  uses: ['tokens'],
   secondFactor: { kind: 'none' },
   input: s.noInput,
   rest: { method: 'GET', path: '/api/v1/users.getPersonalAccessTokens', reply: (tokens) => ({ body: { tokens, success: true } }) },
   async handler(ctx) {
-    return (await ctx.app.store.tokens.personalTokens(ctx.user.id)).map((t) => ({
+    return (await ctx.deps.tokens.personalTokens(ctx.user.id)).map((t) => ({
       name: t.name, createdAt: new Date(t.createdAt).toISOString(), lastTokenPart: t.lastTokenPart ?? '', bypassTwoFactor: t.bypass2fa,
     }));
   },

@@ -9,6 +9,7 @@ import type { TwofoldError } from '../core/errors.ts';
 import type { SecondFactorAnswer } from '../core/twofactor/answer.ts';
 import type { CheckOutcome, SecondFactorPolicy } from '../core/twofactor/types.ts';
 import type { LoginToken } from '../store/tokens.ts';
+import type { DepName, Deps } from './deps.ts';
 
 export type Transport = 'rest' | 'ddp';
 
@@ -18,6 +19,7 @@ export interface SessionControl {
   loggedOut(): void;
 }
 
+/** A call as a transport hands it to `invoke`; the operation's own code sees `ContextFor` instead. */
 export interface OperationContext {
   app: App;
   transport: Transport;
@@ -32,9 +34,18 @@ export interface OperationContext {
 
 export type AuthRule = 'none' | 'optional' | 'user' | 'admin';
 
-/** The context an operation's own code sees: `auth: 'user'` or `'admin'` means a logged-in user, checked by invoke. */
-export type ContextFor<A extends AuthRule> = [A] extends ['user' | 'admin'] ? OperationContext & { user: User } : OperationContext;
-export type UserContext = ContextFor<'user'>;
+/** The call without the app: what an operation's code sees, with `deps` in its place. */
+export type CallContext<U extends DepName = never> = Omit<OperationContext, 'app'> & {
+  /** The dependencies the operation declared in `uses`, and only those. */
+  deps: Pick<Deps, U>;
+};
+
+/**
+ * The context an operation's own code sees: `auth: 'user'` or `'admin'` means a logged-in
+ * user, checked by invoke; `U` the dependencies it declared.
+ */
+export type ContextFor<A extends AuthRule, U extends DepName = never> = [A] extends ['user' | 'admin'] ? CallContext<U> & { user: User } : CallContext<U>;
+export type UserContext<U extends DepName = never> = ContextFor<'user', U>;
 
 export type { SecondFactorAnswer };
 
@@ -79,11 +90,11 @@ export interface CallCheckOptions<I> {
  *   `byEmail`: a caller who names the email method (and has email codes on) answers with an
  *   emailed code instead of the argument (the lost-phone way), under the same budget.
  */
-export type SecondFactorRule<I = any, O = any> =
+export type SecondFactorRule<I = any, O = any, U extends DepName = DepName> =
   | { kind: 'none' }
   | ({ kind: 'ask' | 'always' } & CallCheckOptions<I>)
-  | ({ kind: 'depends'; choose: (app: App, input: I) => SecondFactorPolicy } & CallCheckOptions<I>)
-  | { kind: 'login'; firstFactor: (ctx: OperationContext, input: I) => Promise<LoginSubject | null> }
+  | ({ kind: 'depends'; choose: (deps: Pick<Deps, U>, input: I) => SecondFactorPolicy } & CallCheckOptions<I>)
+  | { kind: 'login'; firstFactor: (ctx: ContextFor<'none', U>, input: I) => Promise<LoginSubject | null> }
   | {
     kind: 'code-argument';
     /** The argument's code; absent is refused as a missing parameter unless the email way is taken. */
@@ -94,7 +105,7 @@ export type SecondFactorRule<I = any, O = any> =
     byEmail?: boolean;
     refused?: (e: TwofoldError) => O;
     /** Runs when the code was looked at and was wrong, before the refusal. */
-    wrong?: (ctx: UserContext, input: I) => Promise<void>;
+    wrong?: (ctx: UserContext<U>, input: I) => Promise<void>;
   };
 
 export type SecondFactorKind = SecondFactorRule['kind'];
@@ -120,21 +131,23 @@ export interface DdpBinding<O> {
   reply?: (result: O) => unknown;
 }
 
-export interface Operation<I = any, O = any, A extends AuthRule = any> {
+export interface Operation<I = any, O = any, A extends AuthRule = any, U extends DepName = DepName> {
   name: string;
   summary: string;
   auth: A;
+  /** What its code uses (see deps.ts): `ctx.deps` holds these and nothing else. */
+  uses: readonly U[];
   /** The code used when a login is needed and missing (REST answers 401 whatever it is). */
   authError?: 'not-authorized' | 'error-invalid-user' | 'unauthorized';
   /** The second-factor rule: the one line that says when this operation asks. */
-  secondFactor: SecondFactorRule<I, O>;
+  secondFactor: SecondFactorRule<I, O, U>;
   input: z.ZodType<I>;
   /**
    * State checks (already on, not on, needs a verified email, …), run after the input schema
    * and before the second factor: Rocket.Chat answers these without asking for a code, and a
    * code spent on a call that cannot succeed would be wasted.
    */
-  precondition?(ctx: ContextFor<A>, input: I): void | Promise<void>;
+  precondition?(ctx: ContextFor<A, U>, input: I): void | Promise<void>;
   /**
    * Callable by a user whose role must enrol in a second factor and has none yet
    * (`TWOFOLD_REQUIRE_2FA_FOR_ROLES`): what it takes to see the account and enrol.
@@ -144,10 +157,10 @@ export interface Operation<I = any, O = any, A extends AuthRule = any> {
   permissionError?: (transport: Transport) => TwofoldError;
   rest?: RestBinding<O>;
   ddp?: DdpBinding<O>;
-  handler(ctx: ContextFor<A>, input: I, passed: SecondFactorPassed): Promise<O>;
+  handler(ctx: ContextFor<A, U>, input: I, passed: SecondFactorPassed): Promise<O>;
 }
 
-export function defineOperation<I, O, A extends AuthRule>(op: Operation<I, O, A>): Operation<I, O, A> {
+export function defineOperation<I, O, A extends AuthRule, U extends DepName = never>(op: Operation<I, O, A, U>): Operation<I, O, A, U> {
   return op;
 }
 

@@ -1,16 +1,15 @@
 import { z } from 'zod';
-import type { App } from '../app.ts';
 import { publicUser, type User } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { rememberedAfterLogin } from '../core/twofactor/engine.ts';
-import { authenticateToken, issueLoginToken } from './shared/accounts.ts';
 import { clientOf, recordAudit } from './shared/audit.ts';
 import { findRememberedDevice, MAX_DEVICE_TOKEN_LENGTH, rememberDevice } from './shared/devices.ts';
 import { beginLoginAttempt, loginKeyOf } from './shared/limits.ts';
 import { digestPassword } from '../adapters/passwords.ts';
 import { clientFingerprint } from './invoke.ts';
 import { recordLoginOrigin } from './my-security.ts';
-import { defineOperation, type LoginSubject, type OperationContext, type SecondFactorPassed } from './registry.ts';
+import type { Deps } from './deps.ts';
+import { defineOperation, type ContextFor, type LoginSubject, type SecondFactorPassed } from './registry.ts';
 import * as s from './schemas.ts';
 
 // Spec §1: every form a Rocket.Chat or Meteor client logs in with.
@@ -73,16 +72,16 @@ function normalize(input: LoginInput): { resume: string } | PasswordRequest {
 
 const nameOf = (who: Who) => ('id' in who ? who.id : 'email' in who ? who.email : who.username);
 
-async function findUser(app: App, who: Who): Promise<User | null> {
-  if ('id' in who) return app.store.users.byId(who.id);
-  if ('email' in who) return app.store.users.byEmail(who.email);
-  return app.store.users.byUsername(who.username);
+async function findUser(deps: Pick<Deps, 'users'>, who: Who): Promise<User | null> {
+  if ('id' in who) return deps.users.byId(who.id);
+  if ('email' in who) return deps.users.byEmail(who.email);
+  return deps.users.byUsername(who.username);
 }
 
 // Verifying against a fixed hash when the user is unknown keeps the answer time the same,
 // so the timing does not tell which usernames exist.
 let decoyHash: Promise<string> | undefined;
-const decoy = (app: App) => (decoyHash ??= app.passwords.hash(digestPassword('twofold-decoy')));
+const decoy = (deps: Pick<Deps, 'passwords'>) => (decoyHash ??= deps.passwords.hash(digestPassword('twofold-decoy')));
 
 export interface LoginResult {
   user: User;
@@ -98,13 +97,16 @@ export interface LoginResult {
  * The first factor: the password of the named user, under the login limits. Null for a
  * resume, which is never challenged (spec §1) and is checked by the handler.
  */
-async function passwordFactor(ctx: OperationContext, input: LoginInput): Promise<LoginSubject | null> {
-  const { app } = ctx;
+const LOGIN_USES = ['users', 'passwords', 'limits', 'settings', 'clock', 'audit', 'accounts', 'devices', 'keys', 'random', 'sessionActivity'] as const;
+type LoginContext = ContextFor<'none', (typeof LOGIN_USES)[number]>;
+
+async function passwordFactor(ctx: LoginContext, input: LoginInput): Promise<LoginSubject | null> {
+  const { deps } = ctx;
   const req = normalize(input);
   if ('resume' in req) return null;
-  const user = await findUser(app, req.who);
-  const attempt = await beginLoginAttempt(app, loginKeyOf(user?.id, nameOf(req.who)), clientOf(ctx), user?.id ?? null);
-  const ok = await app.passwords.verify(user?.passwordHash ?? await decoy(app), req.digest);
+  const user = await findUser(deps, req.who);
+  const attempt = await beginLoginAttempt(deps, loginKeyOf(user?.id, nameOf(req.who)), clientOf(ctx), user?.id ?? null);
+  const ok = await deps.passwords.verify(user?.passwordHash ?? await decoy(deps), req.digest);
   if (!user || !user.passwordHash || !user.active || !ok) {
     await recordAudit(ctx, { event: 'login-failure', userId: user?.id ?? null, details: { reason: !user ? 'unknown-user' : !ok ? 'password' : 'inactive' } });
     throw new TwofoldError('login-failed');
@@ -113,19 +115,19 @@ async function passwordFactor(ctx: OperationContext, input: LoginInput): Promise
   return { user, code: req.code, deviceToken: req.deviceToken };
 }
 
-async function login(ctx: OperationContext, input: LoginInput, passed: SecondFactorPassed): Promise<LoginResult> {
-  const { app } = ctx;
+async function login(ctx: LoginContext, input: LoginInput, passed: SecondFactorPassed): Promise<LoginResult> {
+  const { deps } = ctx;
   if (!passed.subject) {
     const req = normalize(input) as { resume: string };
-    const found = await authenticateToken(app, req.resume);
+    const found = await deps.accounts.authenticateToken(req.resume);
     if (!found) throw new TwofoldError('login-failed');
     ctx.session.loggedIn(found.user, found.token.tokenHash);
-    return { user: found.user, me: publicUser(found.user, app.settings), token: req.resume, tokenExpires: new Date(found.token.expiresAt ?? 8.64e15), type: 'resume' };
+    return { user: found.user, me: publicUser(found.user, deps.settings), token: req.resume, tokenExpires: new Date(found.token.expiresAt ?? 8.64e15), type: 'resume' };
   }
   const { user } = passed.subject;
   const outcome = passed.outcome!;
-  const device = outcome.passed === 'device' ? await findRememberedDevice(app, passed.subject.deviceToken ?? '') : null;
-  if (device) await app.store.devices.touch(device.id, app.clock.now());
+  const device = outcome.passed === 'device' ? await findRememberedDevice(deps, passed.subject.deviceToken ?? '') : null;
+  if (device) await deps.devices.touch(device.id, deps.clock.now());
   await recordAudit(ctx, {
     event: 'login-success', userId: user.id, method: outcome.passed === 'verified' ? outcome.method : undefined,
     // The audit trail says when a sign-in skipped its second factor, and on which device.
@@ -136,15 +138,15 @@ async function login(ctx: OperationContext, input: LoginInput, passed: SecondFac
   const deviceToken = req.rememberDevice === true && outcome.passed === 'verified' ? await rememberDevice(ctx, user) ?? undefined : undefined;
   if (deviceToken) {
     // The browser's previous token for this user (expired, or from before a change) is replaced, not left in the list.
-    const previous = passed.subject.deviceToken ? await findRememberedDevice(app, passed.subject.deviceToken) : null;
-    if (previous && previous.userId === user.id) await app.store.devices.remove(user.id, previous.id);
-    await recordAudit(ctx, { event: 'device-remembered', userId: user.id, details: { days: app.settings.rememberDeviceDays } });
+    const previous = passed.subject.deviceToken ? await findRememberedDevice(deps, passed.subject.deviceToken) : null;
+    if (previous && previous.userId === user.id) await deps.devices.remove(user.id, previous.id);
+    await recordAudit(ctx, { event: 'device-remembered', userId: user.id, details: { days: deps.settings.rememberDeviceDays } });
   }
-  const until = rememberedAfterLogin(outcome, app.settings, app.clock.now());
-  const issued = await issueLoginToken(app, user, until === null ? undefined : { until, fingerprint: clientFingerprint(ctx) });
+  const until = rememberedAfterLogin(outcome, deps.settings, deps.clock.now());
+  const issued = await deps.accounts.issueLoginToken(user, until === null ? undefined : { until, fingerprint: clientFingerprint(ctx) });
   await recordLoginOrigin(ctx, issued.tokenHash);
   ctx.session.loggedIn(user, issued.tokenHash);
-  return { user, me: publicUser(user, app.settings), token: issued.token, tokenExpires: new Date(issued.expiresAt), type: 'password', deviceToken };
+  return { user, me: publicUser(user, deps.settings), token: issued.token, tokenExpires: new Date(issued.expiresAt), type: 'password', deviceToken };
 }
 
 /**
@@ -180,6 +182,7 @@ export const loginOperation = defineOperation({
   allowedBeforeEnrolment: true,
   summary: 'Log in with a password (plain or SHA-256 digest) or a resume token; a second factor when the user has one.',
   auth: 'none',
+  uses: LOGIN_USES,
   // The password is the first factor; invoke then asks for the second (spec §1).
   secondFactor: { kind: 'login', firstFactor: passwordFactor },
   input: loginInput,
@@ -204,6 +207,7 @@ export const logoutOperation = defineOperation({
   allowedBeforeEnrolment: true,
   summary: 'End this login: the token is revoked.',
   auth: 'optional',
+  uses: ['tokens'],
   secondFactor: { kind: 'none' },
   input: s.noInput,
   rest: {
@@ -214,7 +218,7 @@ export const logoutOperation = defineOperation({
   ddp: { name: 'logout', reply: () => undefined },
   async handler(ctx) {
     if (ctx.transport === 'rest' && !ctx.user) throw new TwofoldError('unauthorized');
-    if (ctx.token) await ctx.app.store.tokens.remove(ctx.token.tokenHash);
+    if (ctx.token) await ctx.deps.tokens.remove(ctx.token.tokenHash);
     ctx.session.loggedOut();
   },
 });
@@ -225,11 +229,12 @@ export const meOperation = defineOperation({
   summary: 'The logged-in user: profile, emails, roles and which second factors are on.',
   auth: 'user',
   authError: 'unauthorized',
+  uses: ['settings'],
   secondFactor: { kind: 'none' },
   input: s.noInput,
   rest: { method: 'GET', path: '/api/v1/me' },
   ddp: { name: 'twofold:me' },
   async handler(ctx) {
-    return publicUser(ctx.user, ctx.app.settings);
+    return publicUser(ctx.user, ctx.deps.settings);
   },
 });

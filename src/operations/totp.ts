@@ -1,6 +1,5 @@
 import QRCode from 'qrcode';
 import { z } from 'zod';
-import type { App } from '../app.ts';
 import { verifiedEmails, type User } from '../core/accounts.ts';
 import { TwofoldError } from '../core/errors.ts';
 import { restErrorBody } from '../transport/rest/errors.ts';
@@ -9,6 +8,7 @@ import { codeFromNumber, MAX_CODE_LENGTH } from '../core/twofactor/answer.ts';
 import { newTotpSecret, otpauthUrl } from '../core/twofactor/totp.ts';
 import { recordAudit } from './shared/audit.ts';
 import { revokeCredentials } from './shared/credentials.ts';
+import type { Deps } from './deps.ts';
 import { defineOperation, type SecondFactorPassed, type UserContext } from './registry.ts';
 import * as s from './schemas.ts';
 
@@ -34,9 +34,9 @@ const totpMustBeOn = (ctx: UserContext) => {
   if (!ctx.user.totpEnabled) throw invalidTotp();
 };
 
-function freshCodes(app: App, user: User): { codes: string[]; hashes: string[] } {
-  const codes = newBackupCodes(app.random);
-  return { codes, hashes: codes.map((c) => hashBackupCode(app.keys, user.id, c)) };
+function freshCodes(deps: Pick<Deps, 'random' | 'keys'>, user: User): { codes: string[]; hashes: string[] } {
+  const codes = newBackupCodes(deps.random);
+  return { codes, hashes: codes.map((c) => hashBackupCode(deps.keys, user.id, c)) };
 }
 
 /** A wrong or missing code: Rocket.Chat answers these calls with a falsy result, not an error. */
@@ -61,13 +61,14 @@ export const enableTotpOperation = defineOperation({
   authError: 'not-authorized',
   // Enrolment ends the user's other sessions and makes the app the first method: a stolen
   // session must not be able to lock the owner out with an app of its own.
+  uses: ['settings', 'random', 'keys', 'twoFactorStore'],
   secondFactor: { kind: 'ask' },
   input: s.noInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.enable' },
   ddp: { name: '2fa:enable' },
   precondition(ctx) {
     const user = ctx.user;
-    if (!ctx.app.settings.totpEnabled) throw new TwofoldError('error-not-allowed', undefined, 'Authenticator apps are turned off');
+    if (!ctx.deps.settings.totpEnabled) throw new TwofoldError('error-not-allowed', undefined, 'Authenticator apps are turned off');
     // As Rocket.Chat: every address verified (and here at least one), checked before "already on".
     if (user.emails.some((e) => !e.verified) || verifiedEmails(user).length === 0) {
       throw new TwofoldError('error-invalid-user', { method: '2fa:enable' }, 'You need to verify your emails before setting up 2FA');
@@ -75,13 +76,12 @@ export const enableTotpOperation = defineOperation({
     if (user.totpEnabled) throw new TwofoldError('error-2fa-already-enabled');
   },
   async handler(ctx): Promise<{ secret: string; url: string; qrCode: string }> {
-    const { app } = ctx;
-    const user = ctx.user;
-    const secret = newTotpSecret(app.random);
-    if (!await app.store.twoFactor.startTotpEnrolment(user.id, app.keys.encrypt(secret, app.random))) {
+    const { deps, user } = ctx;
+    const secret = newTotpSecret(deps.random);
+    if (!await deps.twoFactorStore.startTotpEnrolment(user.id, deps.keys.encrypt(secret, deps.random))) {
       throw new TwofoldError('error-2fa-already-enabled');
     }
-    const url = otpauthUrl(secret, user.username, app.settings.totpIssuer);
+    const url = otpauthUrl(secret, user.username, deps.settings.totpIssuer);
     return { secret, url, qrCode: await QRCode.toDataURL(url, { errorCorrectionLevel: 'M' }) };
   },
 });
@@ -94,13 +94,14 @@ export const validateTotpOperation = defineOperation({
   authError: 'not-authorized',
   // An enrolment code is guessed like any other: it spends the same failure budget (and
   // counts towards a suspension), and too many wrong ones burn the pending secret.
+  uses: ['twoFactorStore', 'settings', 'random', 'keys', 'tokens', 'devices', 'audit'],
   secondFactor: {
     kind: 'code-argument',
     of: 'enrolment',
     code: ({ code }) => code,
     async wrong(ctx) {
-      const { app, user } = ctx;
-      if (await app.store.twoFactor.enrolmentFailed(user.id, user.totpPendingSecret!, app.settings.totpEnrolMaxAttempts)) {
+      const { deps, user } = ctx;
+      if (await deps.twoFactorStore.enrolmentFailed(user.id, user.totpPendingSecret!, deps.settings.totpEnrolMaxAttempts)) {
         await recordAudit(ctx, { event: 'lockout', userId: user.id, method: 'totp', details: { reason: 'enrolment-attempts', enrolment: true } });
       }
     },
@@ -114,12 +115,12 @@ export const validateTotpOperation = defineOperation({
     if (ctx.user.totpEnabled || ctx.user.totpPendingSecret === null) throw invalidTotp();
   },
   async handler(ctx): Promise<{ codes: string[] }> {
-    const { app, user } = ctx;
+    const { deps, user } = ctx;
     const pending = user.totpPendingSecret!;
-    const { codes, hashes } = freshCodes(app, user);
-    if (!await app.store.twoFactor.activateTotp(user.id, pending, hashes)) throw invalidTotp();
+    const { codes, hashes } = freshCodes(deps, user);
+    if (!await deps.twoFactorStore.activateTotp(user.id, pending, hashes)) throw invalidTotp();
     // Whoever else holds a session or a token got it without this factor: they log in again.
-    await revokeCredentials(app, user.id, ctx);
+    await revokeCredentials(deps, user.id, ctx);
     await recordAudit(ctx, { event: 'method-enabled', userId: user.id, method: 'totp' });
     return { codes };
   },
@@ -130,16 +131,16 @@ export const disableTotpOperation = defineOperation({
   summary: 'Turn the authenticator app off with one of its codes or a backup code, or (lost phone, email codes on) an emailed code with x-2fa-method email. Never remembered.',
   auth: 'user',
   authError: 'not-authorized',
+  uses: ['twoFactorStore', 'tokens', 'devices', 'audit'],
   secondFactor: { kind: 'code-argument', code: ({ code }) => code, byEmail: true, refused: refusal },
   input: codeOrEmailInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.disable', reply: (r: DisableResult) => ('refused' in r ? refusalReply(r) : { body: { success: true } }) },
   ddp: { name: '2fa:disable', params: codeParam, reply: (r: DisableResult) => !('refused' in r) },
   precondition: totpMustBeOn,
   async handler(ctx, _input, passed): Promise<DisableResult> {
-    const { app } = ctx;
-    const user = ctx.user;
-    await app.store.twoFactor.turnOffTotp(user.id);
-    await revokeCredentials(app, user.id, ctx);
+    const { deps, user } = ctx;
+    await deps.twoFactorStore.turnOffTotp(user.id);
+    await revokeCredentials(deps, user.id, ctx);
     await recordAudit(ctx, { event: 'method-disabled', userId: user.id, method: 'totp', details: viaDetails(passed) });
     return { disabled: true };
   },
@@ -150,16 +151,16 @@ export const regenerateCodesOperation = defineOperation({
   summary: 'Replace the backup codes with 12 new ones, given a code from the app or a backup code, or (email codes on) an emailed code with x-2fa-method email.',
   auth: 'user',
   authError: 'not-authorized',
+  uses: ['twoFactorStore', 'random', 'keys', 'audit'],
   secondFactor: { kind: 'code-argument', code: ({ code }) => code, byEmail: true, refused: refusal },
   input: codeOrEmailInput,
   rest: { method: 'POST', path: '/api/v1/users.totp.regenerateCodes', reply: (r: RegenerateResult) => ('refused' in r ? refusalReply(r) : { body: { codes: r.codes, success: true } }) },
   ddp: { name: '2fa:regenerateCodes', params: codeParam, reply: (r: RegenerateResult) => ('refused' in r ? undefined : { codes: r.codes }) },
   precondition: totpMustBeOn,
   async handler(ctx, _input, passed): Promise<RegenerateResult> {
-    const { app } = ctx;
-    const user = ctx.user;
-    const { codes, hashes } = freshCodes(app, user);
-    await app.store.twoFactor.replaceBackupCodes(user.id, hashes);
+    const { deps, user } = ctx;
+    const { codes, hashes } = freshCodes(deps, user);
+    await deps.twoFactorStore.replaceBackupCodes(user.id, hashes);
     await recordAudit(ctx, { event: 'backup-codes-regenerated', userId: user.id, method: 'totp', details: viaDetails(passed) });
     return { codes };
   },
@@ -170,6 +171,7 @@ export const codesRemainingOperation = defineOperation({
   summary: 'How many unused backup codes the caller has.',
   auth: 'user',
   authError: 'not-authorized',
+  uses: ['twoFactorStore'],
   secondFactor: { kind: 'none' },
   input: s.noInput,
   rest: { method: 'GET', path: '/api/v1/users.totp.codesRemaining' },
@@ -177,7 +179,7 @@ export const codesRemainingOperation = defineOperation({
   async handler(ctx): Promise<{ remaining: number }> {
     const user = ctx.user;
     if (!user.totpEnabled) throw invalidTotp();
-    return { remaining: await ctx.app.store.twoFactor.countBackupCodes(user.id) };
+    return { remaining: await ctx.deps.twoFactorStore.countBackupCodes(user.id) };
   },
 });
 
@@ -185,25 +187,26 @@ export const resetTotpOperation = defineOperation({
   name: 'users.resetTOTP',
   summary: 'Admin: turn off a user\'s authenticator app and backup codes, and log them out everywhere. Always asks.',
   auth: 'admin',
+  uses: ['users', 'twoFactorStore', 'tokens', 'devices', 'audit'],
   secondFactor: { kind: 'always', passwordAlways: true },
   input: z.object({ userId: s.id.optional(), username: s.username.optional() }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.resetTOTP', reply: () => ({ body: { success: true } }) },
   // Rocket.Chat has this on REST only; on DDP it takes the user id.
   ddp: { name: '2fa:resetTOTP', params: (p) => (typeof p[0] === 'string' ? { userId: p[0] } : p[0] ?? {}) },
   async handler(ctx, { userId, username }): Promise<true> {
-    const { app } = ctx;
+    const { deps } = ctx;
     if (userId === undefined && username === undefined) {
       throw new TwofoldError('error-parameter-required', { param: 'userId' }, 'userId is required');
     }
-    const target = userId !== undefined ? await app.store.users.byId(userId) : await app.store.users.byUsername(username!);
+    const target = userId !== undefined ? await deps.users.byId(userId) : await deps.users.byUsername(username!);
     if (!target) throw new TwofoldError('error-invalid-user-id');
     // The sessions and tokens of someone whose factor was reset were vouched for by that factor.
-    if (await app.store.twoFactor.turnOffTotp(target.id)) {
+    if (await deps.twoFactorStore.turnOffTotp(target.id)) {
       await recordAudit(ctx, { event: 'method-disabled', userId: target.id, method: 'totp', details: { resetBy: ctx.user.id } });
     }
-    await revokeCredentials(app, target.id, target.id === ctx.user.id ? ctx : undefined);
+    await revokeCredentials(deps, target.id, target.id === ctx.user.id ? ctx : undefined);
     // The reset is also how an admin lifts a suspension (too many wrong codes in a row).
-    if (await app.store.twoFactor.liftSuspension(target.id)) {
+    if (await deps.twoFactorStore.liftSuspension(target.id)) {
       await recordAudit(ctx, { event: '2fa-recovered', userId: target.id, details: { by: 'admin', resetBy: ctx.user.id } });
     }
     return true;

@@ -17,6 +17,7 @@ export const sendEmailCodeOperation = defineOperation({
   allowedBeforeEnrolment: true,
   summary: 'Mail a new code to the verified addresses of a user (no login needed); returns where it went.',
   auth: 'optional',
+  uses: ['users', 'settings', 'limits', 'clock', 'audit', 'engineDeps', 'log'],
   secondFactor: { kind: 'none' },
   // No body, or an empty name, is a missing parameter as in Rocket.Chat (error-parameter-required).
   // Rocket.Chat validates no schema here: fields other than emailOrUsername are ignored.
@@ -26,23 +27,23 @@ export const sendEmailCodeOperation = defineOperation({
   rest: { method: 'POST', path: '/api/v1/users.2fa.sendEmailCode', reply: (emails) => ({ body: { emails, success: true } }) },
   ddp: { name: 'sendEmailCode', params: (p) => ({ emailOrUsername: p[0] }) },
   async handler(ctx, { emailOrUsername }): Promise<string[]> {
-    const { app } = ctx;
-    const user = await app.store.users.byEmailOrUsername(emailOrUsername);
-    if (app.settings.maskUnknownUsers && (!user || ctx.user?.id !== user.id)) {
+    const { deps } = ctx;
+    const user = await deps.users.byEmailOrUsername(emailOrUsername);
+    if (deps.settings.maskUnknownUsers && (!user || ctx.user?.id !== user.id)) {
       // A stranger learns nothing: the same empty answer and the same limits, whether the
       // name is unknown, known without email codes, or known with them (then a code goes out).
-      await takeMaskedCodeSend(app, user?.id ?? null, emailOrUsername, clientOf(ctx));
-      if (user && isEmailEnabled(user, app.settings)) {
+      await takeMaskedCodeSend(deps, user?.id ?? null, emailOrUsername, clientOf(ctx));
+      if (user && isEmailEnabled(user, deps.settings)) {
         // Not waited for (the limit above is already counted): storing and mailing the code
         // would otherwise make the answer slower for a name that has an inbox.
-        sendNewEmailCode({ ...forClient(app.twoFactor, clientOf(ctx)), limits: undefined }, user)
-          .catch((err: unknown) => app.log.error({ err }, 'email code not sent'));
+        sendNewEmailCode({ ...forClient(deps.engineDeps, clientOf(ctx)), limits: undefined }, user)
+          .catch((err: unknown) => deps.log.error({ err }, 'email code not sent'));
       }
       return [];
     }
     if (!user) throw new TwofoldError('error-invalid-user', undefined, 'Invalid user');
-    if (!isEmailEnabled(user, app.settings)) return [];
-    const { addresses } = await sendNewEmailCode(forClient(app.twoFactor, clientOf(ctx)), user);
+    if (!isEmailEnabled(user, deps.settings)) return [];
+    const { addresses } = await sendNewEmailCode(forClient(deps.engineDeps, clientOf(ctx)), user);
     // Only the user themself may see their addresses whole (spec §4).
     return ctx.user?.id === user.id ? addresses : addresses.map(maskEmail);
   },
@@ -54,6 +55,7 @@ export const enableEmailOperation = defineOperation({
   summary: 'Turn on email codes as a second factor for the caller (needs a verified email).',
   auth: 'user',
   authError: 'not-authorized',
+  uses: ['users', 'tokens', 'devices', 'audit'],
   secondFactor: { kind: 'none' },
   input: s.ignoredBody,
   rest: { method: 'POST', path: '/api/v1/users.2fa.enableEmail', reply: () => ({ body: { success: true } }) },
@@ -66,9 +68,9 @@ export const enableEmailOperation = defineOperation({
     if (user.email2faEnabled) throw new TwofoldError('error-2fa-already-enabled', undefined, 'Two-factor authentication by email is already enabled');
   },
   async handler(ctx): Promise<true> {
-    const user = ctx.user;
-    await ctx.app.store.users.update(user.id, { email2faEnabled: true });
-    await revokeCredentials(ctx.app, user.id, ctx);
+    const { deps, user } = ctx;
+    await deps.users.update(user.id, { email2faEnabled: true });
+    await revokeCredentials(deps, user.id, ctx);
     await recordAudit(ctx, { event: 'method-enabled', userId: user.id, method: 'email' });
     return true;
   },
@@ -79,6 +81,7 @@ export const disableEmailOperation = defineOperation({
   summary: 'Turn off email codes for the caller. Always asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
+  uses: ['users', 'twoFactorStore', 'tokens', 'devices', 'audit'],
   secondFactor: { kind: 'always' },
   input: s.ignoredBody,
   rest: { method: 'POST', path: '/api/v1/users.2fa.disableEmail', reply: () => ({ body: { success: true } }) },
@@ -88,10 +91,11 @@ export const disableEmailOperation = defineOperation({
     if (!ctx.user.email2faEnabled) throw new TwofoldError('error-2fa-not-enabled');
   },
   async handler(ctx): Promise<true> {
-    await ctx.app.store.users.update(ctx.user.id, { email2faEnabled: false });
-    await ctx.app.store.twoFactor.dropEmailCodes(ctx.user.id);
-    await revokeCredentials(ctx.app, ctx.user.id, ctx);
-    await recordAudit(ctx, { event: 'method-disabled', userId: ctx.user.id, method: 'email' });
+    const { deps, user } = ctx;
+    await deps.users.update(user.id, { email2faEnabled: false });
+    await deps.twoFactorStore.dropEmailCodes(user.id);
+    await revokeCredentials(deps, user.id, ctx);
+    await recordAudit(ctx, { event: 'method-disabled', userId: user.id, method: 'email' });
     return true;
   },
 });

@@ -33,13 +33,11 @@ const registrationResponse = z.object({
 
 export const passkeyName = z.string().min(1).max(64).refine((v) => v.trim() !== '', 'must not be blank').transform((v) => v.trim());
 
-const passkeysOn = (ctx: UserContext) => {
-  if (!ctx.app.settings.webauthnEnabled) throw new TwofoldError('error-not-allowed', undefined, 'Passkeys are turned off');
+const passkeysOn = (ctx: UserContext<'settings'>) => {
+  if (!ctx.deps.settings.webauthnEnabled) throw new TwofoldError('error-not-allowed', undefined, 'Passkeys are turned off');
 };
 
-const webauthnOf = (ctx: UserContext) => ctx.app.twoFactor.webauthn!;
-
-const limitError = (ctx: UserContext) => new TwofoldError('error-webauthn-limit', { max: ctx.app.settings.webauthnMaxCredentials });
+const limitError = (ctx: UserContext<'settings'>) => new TwofoldError('error-webauthn-limit', { max: ctx.deps.settings.webauthnMaxCredentials });
 
 export interface PasskeyView {
   id: string;
@@ -56,6 +54,7 @@ export const registerOptionsOperation = defineOperation({
   auth: 'user',
   authError: 'not-authorized',
   // A new passkey is a new way in: a stolen session must prove a factor before adding one.
+  uses: ['webauthn', 'settings', 'random', 'clock'],
   secondFactor: { kind: 'ask' },
   input: s.noInput,
   rest: { method: 'POST', path: '/api/v1/users.webauthn.registerOptions' },
@@ -63,11 +62,11 @@ export const registerOptionsOperation = defineOperation({
   // One passkey too many is told before a factor is asked for, not after.
   async precondition(ctx) {
     passkeysOn(ctx);
-    if ((await webauthnOf(ctx).store.list(ctx.user.id)).length >= ctx.app.settings.webauthnMaxCredentials) throw limitError(ctx);
+    if ((await ctx.deps.webauthn.store.list(ctx.user.id)).length >= ctx.deps.settings.webauthnMaxCredentials) throw limitError(ctx);
   },
   async handler(ctx): Promise<{ options: PublicKeyCredentialCreationOptionsJSON }> {
-    const { app, user } = ctx;
-    const w = webauthnOf(ctx);
+    const { deps, user } = ctx;
+    const w = deps.webauthn;
     const existing = await w.store.list(user.id);
     const options = await generateRegistrationOptions({
       rpName: w.rpName,
@@ -75,14 +74,14 @@ export const registerOptionsOperation = defineOperation({
       userName: user.username,
       userDisplayName: user.name,
       userID: new TextEncoder().encode(user.id),
-      challenge: new Uint8Array(app.random.bytes(32)),
-      timeout: app.settings.webauthnChallengeTtl * 1000,
+      challenge: new Uint8Array(deps.random.bytes(32)),
+      timeout: deps.settings.webauthnChallengeTtl * 1000,
       attestationType: 'none',
       excludeCredentials: existing.map((k) => ({ id: k.credentialId, transports: k.transports as AuthenticatorTransport[] })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
     });
-    const now = app.clock.now();
-    await w.store.addChallenge(user.id, 'register', options.challenge, now + app.settings.webauthnChallengeTtl * 1000, now, w.maxLiveChallenges);
+    const now = deps.clock.now();
+    await w.store.addChallenge(user.id, 'register', options.challenge, now + deps.settings.webauthnChallengeTtl * 1000, now, w.maxLiveChallenges);
     return { options };
   },
 });
@@ -93,15 +92,16 @@ export const registerOperation = defineOperation({
   summary: 'Finish registering a passkey with the browser\'s answer and a name; other sessions end. Its challenge came from registerOptions, which asked for the second factor.',
   auth: 'user',
   authError: 'not-authorized',
+  uses: ['webauthn', 'settings', 'random', 'clock', 'tokens', 'devices', 'audit'],
   secondFactor: { kind: 'none' },
   input: z.object({ name: passkeyName, response: registrationResponse }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.webauthn.register' },
   ddp: { name: 'twofold:webauthnRegister' },
   precondition: passkeysOn,
   async handler(ctx, { name, response }): Promise<{ passkey: PasskeyView }> {
-    const { app, user } = ctx;
-    const w = webauthnOf(ctx);
-    const now = app.clock.now();
+    const { deps, user } = ctx;
+    const w = deps.webauthn;
+    const now = deps.clock.now();
     let verified;
     try {
       verified = await verifyRegistrationResponse({
@@ -117,15 +117,15 @@ export const registerOperation = defineOperation({
     if (!verified.verified) throw new TwofoldError('error-webauthn-registration-failed');
     const { credential } = verified.registrationInfo;
     const passkey = {
-      id: newId(app.random), userId: user.id, credentialId: credential.id,
+      id: newId(deps.random), userId: user.id, credentialId: credential.id,
       publicKey: Buffer.from(credential.publicKey).toString('base64url'), counter: credential.counter,
       transports: (credential.transports ?? []).slice(0, 16), name, createdAt: now, lastUsedAt: null,
     };
-    if (!await w.store.add(passkey, app.settings.webauthnMaxCredentials)) {
+    if (!await w.store.add(passkey, deps.settings.webauthnMaxCredentials)) {
       throw limitError(ctx);
     }
     // Whoever else holds a session or a token got it without this factor: they log in again.
-    await revokeCredentials(app, user.id, ctx);
+    await revokeCredentials(deps, user.id, ctx);
     await recordAudit(ctx, { event: 'method-enabled', userId: user.id, method: 'webauthn' });
     return { passkey: view(passkey) };
   },
@@ -142,12 +142,13 @@ export const listOperation = defineOperation({
   summary: 'The caller\'s passkeys and security keys: name, when added and last used.',
   auth: 'user',
   authError: 'not-authorized',
+  uses: ['webauthn'],
   secondFactor: { kind: 'none' },
   input: s.noInput,
   rest: { method: 'GET', path: '/api/v1/users.webauthn.list' },
   ddp: { name: 'twofold:webauthnList' },
   async handler(ctx): Promise<{ passkeys: PasskeyView[] }> {
-    return { passkeys: (await webauthnOf(ctx).store.list(ctx.user.id)).map(view) };
+    return { passkeys: (await ctx.deps.webauthn.store.list(ctx.user.id)).map(view) };
   },
 });
 
@@ -156,17 +157,18 @@ export const removeOperation = defineOperation({
   summary: 'Remove one of the caller\'s passkeys; other sessions end. Always asks for a second factor.',
   auth: 'user',
   authError: 'not-authorized',
+  uses: ['webauthn', 'tokens', 'devices', 'audit'],
   secondFactor: { kind: 'always' },
   input: z.object({ id: s.id }).strict(),
   rest: { method: 'POST', path: '/api/v1/users.webauthn.remove', reply: () => ({ body: { success: true } }) },
   ddp: { name: 'twofold:webauthnRemove' },
   async precondition(ctx, { id }) {
-    if (!(await webauthnOf(ctx).store.list(ctx.user.id)).some((k) => k.id === id)) throw new TwofoldError('error-webauthn-not-found');
+    if (!(await ctx.deps.webauthn.store.list(ctx.user.id)).some((k) => k.id === id)) throw new TwofoldError('error-webauthn-not-found');
   },
   async handler(ctx, { id }): Promise<true> {
-    const { app, user } = ctx;
-    if (!await webauthnOf(ctx).store.remove(user.id, id)) throw new TwofoldError('error-webauthn-not-found');
-    await revokeCredentials(app, user.id, ctx);
+    const { deps, user } = ctx;
+    if (!await deps.webauthn.store.remove(user.id, id)) throw new TwofoldError('error-webauthn-not-found');
+    await revokeCredentials(deps, user.id, ctx);
     await recordAudit(ctx, { event: 'method-disabled', userId: user.id, method: 'webauthn' });
     return true;
   },

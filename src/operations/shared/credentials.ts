@@ -1,5 +1,12 @@
-import type { App } from '../../app.ts';
+import type { Deps } from '../deps.ts';
 import type { OperationContext } from '../registry.ts';
+
+/** What a revocation removed, for the audit trail and the admin's answer. */
+export interface Revoked {
+  loginTokens: number;
+  personalTokens: number;
+  devices: number;
+}
 
 /**
  * After a change to how a user proves who they are (password, second-factor methods,
@@ -8,10 +15,15 @@ import type { OperationContext } from '../registry.ts';
  * the change themself, the login session they made it from stays (a personal access token
  * used for it does not).
  */
-export async function revokeCredentials(app: App, userId: string, ctx?: Pick<OperationContext, 'user' | 'token'>): Promise<void> {
+export async function revokeCredentials(
+  deps: Pick<Deps, 'tokens' | 'devices'>, userId: string, ctx?: Pick<OperationContext, 'user' | 'token'>,
+): Promise<Revoked> {
   const own = ctx?.user?.id === userId && ctx.token?.kind === 'login' ? ctx.token.tokenHash : undefined;
-  await app.store.tokens.revokeAllOfUser(userId, own);
+  const loginTokens = await deps.tokens.removeLoginTokensOfUser(userId, own);
+  // What is left but that one login: the personal access tokens (counted apart for the audit).
+  const personalTokens = await deps.tokens.revokeAllOfUser(userId, own);
   // A remembered device stood in for the second factor of the old state: it goes too, the one
   // the change was made from included (it signs in with a code again, then may be remembered).
-  await app.store.devices.removeAllOfUser(userId);
+  const devices = await deps.devices.removeAllOfUser(userId);
+  return { loginTokens, personalTokens, devices };
 }

@@ -1,11 +1,11 @@
 // "Remember this device" (issue 14 §4): issuing, finding and forgetting device tokens. The
 // decision whether a device lets a sign-in skip its second factor is the core's (decide.ts).
-import type { App } from '../../app.ts';
 import type { User } from '../../core/accounts.ts';
 import { newId, newToken } from '../../core/random.ts';
 import { sha256Hex } from '../../core/secrets.ts';
 import type { RememberedDevice } from '../../store/devices.ts';
-import type { OperationContext } from '../registry.ts';
+import type { Deps } from '../deps.ts';
+import type { CallContext, OperationContext } from '../registry.ts';
 
 /** Longest device token read from a client: ours are far shorter, anything longer is not looked up. */
 export const MAX_DEVICE_TOKEN_LENGTH = 256;
@@ -16,21 +16,23 @@ export const MAX_DEVICE_TOKEN_LENGTH = 256;
  */
 export const deviceFingerprint = (ctx: Pick<OperationContext, 'userAgent'>) => sha256Hex(`twofold-device\0${ctx.userAgent}`);
 
-export async function findRememberedDevice(app: App, token: string): Promise<RememberedDevice | null> {
+export async function findRememberedDevice(deps: Pick<Deps, 'devices' | 'keys'>, token: string): Promise<RememberedDevice | null> {
   if (token.length === 0 || token.length > MAX_DEVICE_TOKEN_LENGTH) return null;
-  return app.store.devices.byTokenHash(app.keys.hashToken(token));
+  return deps.devices.byTokenHash(deps.keys.hashToken(token));
 }
 
 /** A new device token for the user and this browser: returned once, stored only as its hash. */
-export async function rememberDevice(ctx: OperationContext, user: User): Promise<string | null> {
-  const { app } = ctx;
-  if (app.settings.rememberDeviceDays <= 0) return null;
-  const token = newToken(app.random);
-  const now = app.clock.now();
-  await app.store.devices.insert({
-    id: newId(app.random), tokenHash: app.keys.hashToken(token), userId: user.id, fingerprint: deviceFingerprint(ctx),
-    createdAt: now, expiresAt: now + app.settings.rememberDeviceDays * 86_400_000,
+export async function rememberDevice(
+  ctx: Pick<CallContext<'settings' | 'random' | 'clock' | 'keys' | 'devices'>, 'deps' | 'clientAddress' | 'userAgent'>, user: User,
+): Promise<string | null> {
+  const { settings, random, clock, keys, devices } = ctx.deps;
+  if (settings.rememberDeviceDays <= 0) return null;
+  const token = newToken(random);
+  const now = clock.now();
+  await devices.insert({
+    id: newId(random), tokenHash: keys.hashToken(token), userId: user.id, fingerprint: deviceFingerprint(ctx),
+    createdAt: now, expiresAt: now + settings.rememberDeviceDays * 86_400_000,
     clientAddress: ctx.clientAddress, userAgent: ctx.userAgent,
-  }, app.settings.rememberDeviceMax);
+  }, settings.rememberDeviceMax);
   return token;
 }
