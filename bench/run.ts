@@ -2,7 +2,8 @@
 // reported as ratios so that figures from a noisy machine still compare. See BENCHMARKS.md.
 //
 //   npm run bench                      full run (a few minutes on 2 cores)
-//   npm run bench -- --smoke           tiny durations and few connections: checks it all works
+//   npm run bench -- --smoke           tiny durations and few connections, each ceiling measured
+//                                      once, servers shared between phases: checks it all works
 //   npm run bench -- --only rest,ddp   some phases only (rest, ddp, login, memory, peer, scale)
 //   npm run bench -- --profile         Twofold servers write CPU profiles to bench/results/profiles/
 //   npm run bench -- --update-doc      also put the table into BENCHMARKS.md
@@ -69,17 +70,20 @@ const only = new Set<Phase>(args.only ? args.only.split(',').map((p) => {
   if (!(PHASES as readonly string[]).includes(p.trim())) throw new Error(`--only: "${p}" is not one of ${PHASES.join(', ')}`);
   return p.trim() as Phase;
 }) : PHASES);
+// autocannon ends a run on its once-a-second tick, so whole seconds are what it measures.
+const seconds = envNumber('BENCH_DURATION', smoke ? 1 : 5, 1, 120);
 const cfg = {
-  // autocannon ends a run on its once-a-second tick, so whole seconds are what it measures.
-  seconds: envNumber('BENCH_DURATION', smoke ? 1 : 5, 1, 120),
+  seconds,
   warmup: envNumber('BENCH_WARMUP', smoke ? 0 : 1, 0, 30),
   httpConnections: envNumber('BENCH_HTTP_CONNECTIONS', smoke ? 4 : 10, 1, 1000),
   ddpConnections: smoke ? [5, 20] : [50, 500],
-  idleConnections: envNumber('BENCH_IDLE_CONNECTIONS', smoke ? 200 : 10_000, 10, 100_000),
+  // The DDP load is our own generator, which (unlike autocannon) measures fractions of a second.
+  ddpSeconds: smoke && !process.env.BENCH_DURATION ? 0.5 : seconds,
+  idleConnections: envNumber('BENCH_IDLE_CONNECTIONS', smoke ? 50 : 10_000, 10, 100_000),
   // Twice the hashing threads: every thread always has a login waiting for it.
   loginConnections: 2 * machine.uvThreadpoolSize,
   probeRate: smoke ? 20 : 50,
-  settleMs: smoke ? 200 : 2000,
+  settleMs: smoke ? 100 : 2000,
   // Turns of the peer and scale phases (A, B, A, B): one turn checks that it works.
   rounds: smoke ? 1 : 2,
 };
@@ -135,7 +139,7 @@ try {
   // Everything a phase needs starts at once, before any measuring, so that no start-up
   // (with its module loading and JIT) overlaps a measurement.
   say('starting servers and load generators');
-  const [http, ddp, , probe, argon, main, checking, a, b] = await Promise.all([
+  const [http, ddp, , probe, argon, main, ownChecking, a, b] = await Promise.all([
     startWorker('load-http', 'load/http.ts').then(track),
     needs('ddp', 'memory') ? startWorker('load-ddp', 'load/ddp.ts').then(track) : none,
     // Installing the peer (once) is done before anything is measured.
@@ -144,21 +148,25 @@ try {
     needs('login') ? startWorker('ceiling-c', 'ceilings/argon2.ts').then(track) : none,
     needs('rest', 'ddp', 'login') ? twofoldWithSeeder('twofold') : none,
     // Every call checks its code: nothing is remembered, so no call passes on a past check.
-    needs('rest') ? twofoldWithSeeder('twofold-no-remember', { TWOFOLD_REMEMBER_FOR: '0' }) : none,
+    // (The smoke run uses the main server: each pooled call is a fresh user's first anyway.)
+    needs('rest') && !smoke ? twofoldWithSeeder('twofold-no-remember', { TWOFOLD_REMEMBER_FOR: '0' }) : none,
     needs('rest') ? startCeiling(ctx, 'ceiling-a', 'ceilings/fastify.ts').then(track) : none,
     needs('ddp') ? startCeiling(ctx, 'ceiling-b', 'ceilings/ws.ts').then(track) : none,
   ]);
-  const timing = { seconds: cfg.seconds, warmup: cfg.warmup };
+  const checking = smoke ? main : ownChecking;
+  // The smoke run measures memory on the servers it already has, rather than start fresh ones.
+  const reuseForMemory = smoke && only.has('memory');
+  const timing = { seconds: cfg.seconds, warmup: cfg.warmup, ceilingOnce: smoke };
 
   if (only.has('rest')) {
     say('REST: ceiling A against (1)–(3)');
     measures.push(...await restScenarios(ctx, http, { ...timing, connections: cfg.httpConnections }, a!, main!, checking!));
-    await Promise.all([a!.child.stop(), checking!.server.child.stop()]);
+    await Promise.all([a!.child.stop(), ownChecking?.server.child.stop()]);
   }
   if (only.has('ddp')) {
     say('DDP: ceiling B against (4)');
-    measures.push(...await ddpScenarios(ctx, ddp!, { ...timing, connections: cfg.ddpConnections }, b!, main!));
-    await b!.child.stop();
+    measures.push(...await ddpScenarios(ctx, ddp!, { ...timing, seconds: cfg.ddpSeconds, connections: cfg.ddpConnections }, b!, main!));
+    if (!reuseForMemory) await b!.child.stop();
   }
   if (only.has('login')) {
     say('Logins: ceiling C against (5)');
@@ -166,12 +174,12 @@ try {
       ...timing, connections: cfg.loginConnections, probeRate: cfg.probeRate, threadpool: machine.uvThreadpoolSize,
     }, main!));
   }
-  await Promise.all([main?.server.child.stop(), probe?.stop(), argon?.stop()]);
+  await Promise.all([reuseForMemory ? undefined : main?.server.child.stop(), probe?.stop(), argon?.stop()]);
   if (only.has('memory')) {
     say('Memory: ceiling B against (6)');
     measures.push(await memoryScenario(ctx, ddp!, cfg.idleConnections, cfg.settleMs, {
-      ceilingB: async () => track(await startCeiling(ctx, 'ceiling-b-idle', 'ceilings/ws.ts')),
-      twofold: async () => track(await startTwofold(ctx, 'twofold-idle')),
+      ceilingB: async () => (reuseForMemory && b ? b : track(await startCeiling(ctx, 'ceiling-b-idle', 'ceilings/ws.ts'))),
+      twofold: async () => (reuseForMemory && main ? main.server : track(await startTwofold(ctx, 'twofold-idle'))),
     }, notes.splice(0)));
   }
   if (only.has('peer')) {

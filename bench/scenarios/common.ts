@@ -5,11 +5,21 @@ import { judge } from '../lib/report.ts';
 export interface Timing {
   seconds: number;
   warmup: number;
+  /**
+   * Each ceiling measured once rather than around every Twofold run (the smoke mode: it
+   * checks that every measure comes back, not how steady the machine was).
+   */
+  ceilingOnce?: boolean;
 }
+
+/** The ceiling runs beside a Twofold run, each once (in the smoke mode the same run stands on both sides). */
+export const distinct = <T>(runs: T[]): T[] => runs.filter((r, i) => runs.indexOf(r) === i);
 
 export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 export const latencyText = (l: { p50: number; p99: number }) => `p50 ${fmtMs(l.p50)}, p99 ${fmtMs(l.p99)}`;
+/** A ceiling's runs and its latency, as one detail. */
+export const withLatency = (detail: string, l: { p50: number; p99: number }) => [detail, latencyText(l)].filter(Boolean).join('; ');
 const fmtMs = (ms: number) => `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
 
 /** A ceiling measured before and after Twofold: the mean is the ceiling, the spread is the noise. */

@@ -1,6 +1,7 @@
 // (6): resident memory of a fresh server holding many idle DDP sessions (connected, not
 // logged in), against ceiling B holding the same. Both are measured by the process itself
-// (process.memoryUsage().rss) once the connections have settled.
+// (process.memoryUsage().rss) once the connections have settled. The smoke mode holds them
+// on the servers the earlier phases used, which only checks that the phase works.
 
 import type { Child } from '../lib/child.ts';
 import type { Measure } from '../lib/report.ts';
@@ -24,10 +25,10 @@ export async function memoryScenario(
   ctx: BenchContext, load: Child, connections: number, settleMs: number,
   start: { ceilingB(): Promise<RunningChild>; twofold(): Promise<RunningChild> }, notes: string[],
 ): Promise<Measure> {
-  ctx.say(`  ceiling B (fresh), ${connections.toLocaleString('en-US')} idle DDP sessions`);
+  ctx.say(`  ceiling B, ${connections.toLocaleString('en-US')} idle DDP sessions`);
   const b = await start.ceilingB();
   const bm = await holdIdle(load, b, connections, settleMs).finally(() => b.child.stop());
-  ctx.say(`  (6) Twofold (fresh), ${connections.toLocaleString('en-US')} idle DDP sessions`);
+  ctx.say(`  (6) Twofold, ${connections.toLocaleString('en-US')} idle DDP sessions`);
   const t = await start.twofold();
   const tm = await holdIdle(load, t, connections, settleMs).finally(() => t.child.stop());
   const detail = (m: typeof bm) => `${(m.before / MiB).toFixed(0)} MiB before, ${m.perConnectionKiB.toFixed(1)} KiB per session`;
