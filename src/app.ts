@@ -8,7 +8,7 @@ import type { TwoFactorDeps } from './core/twofactor/types.ts';
 import { outboxMailer, smtpMailer, type Mailer } from './mail/mailer.ts';
 import { authenticationCodeMail, suspendedMail } from './mail/templates.ts';
 import { openStore, type Store } from './store/index.ts';
-import { auditRecorder } from './adapters/audit-log.ts';
+import { auditLogLine, auditRecorder } from './adapters/audit-log.ts';
 import { loadServerKey } from './adapters/keyfile.ts';
 import { codeSendLimits } from './adapters/code-send-limits.ts';
 import { argon2Hasher, type PasswordHasher } from './adapters/passwords.ts';
@@ -80,6 +80,7 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
     store: store.twoFactor,
     limits: codeSendLimits(store.limits, settings, clock, audit),
     audit,
+    auditLogged: auditLogLine(log),
     clock,
     random,
     keys,
