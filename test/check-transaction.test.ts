@@ -4,15 +4,18 @@
 // caller may be answered before the COMMIT that holds its writes.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { sql } from 'kysely';
 import type { App } from '../src/app.ts';
+import { loadSettings } from '../src/config/settings.ts';
+import { openDatabase } from '../src/store/database.ts';
 import type { User } from '../src/core/accounts.ts';
 import { checkSecondFactor } from '../src/core/twofactor/engine.ts';
 import { TwofoldError } from '../src/core/errors.ts';
 import { seedPool } from '../bench/lib/seed.ts';
 import { auditCount } from './helpers/audit.ts';
 import { twoFactorWorld, type TwoFactorWorld } from './helpers/rest-2fa.ts';
+import { scratchDir } from './helpers/scratch.ts';
 import { storesUnderTest } from './helpers/stores.ts';
 import { totpAt, wrongTotp } from './helpers/totp.ts';
 
@@ -133,5 +136,50 @@ describe('SQLite group commit', () => {
     }
     const replay = await check(users[0]!).catch((e: unknown) => e);
     assert.ok(replay instanceof TwofoldError && replay.code === 'totp-invalid', 'and only once');
+  });
+});
+
+describe('SQLite group commit: how long a batch waits (TWOFOLD_SQLITE_COMMIT_DELAY)', () => {
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  /** Two writes, the second two turns after the first; `between` runs once both are waiting. */
+  async function twoTurns(delayMs: number | undefined, between: (done: string[]) => Promise<void>) {
+    const opened = await openDatabase({ dataDir: scratchDir('twofold-delay-'), commitDelayMs: delayMs });
+    // Only now: the migrations' own writes wait for a real timer.
+    if (delayMs) mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const stats = opened.groupCommit!;
+      const before = stats.commits;
+      const done: string[] = [];
+      const put = (id: string) => opened.db.insertInto('audit_events')
+        .values({ at: 0, event: 'code-sent', user_id: null, method: null, transport: 'cli', client_address: '', details: id })
+        .execute().then(() => { done.push(id); });
+      const first = put('first');
+      await nextTurn();
+      await nextTurn();
+      const second = put('second');
+      await between(done);
+      await Promise.all([first, second]);
+      assert.deepEqual(done, ['first', 'second']);
+      return stats.commits - before;
+    } finally {
+      mock.timers.reset();
+      await opened.close();
+    }
+  }
+
+  it('by default a batch ends with the event-loop turn: writes of two turns are two COMMITs', async () => {
+    assert.equal(loadSettings({}).sqliteCommitDelay, 0);
+    assert.equal(await twoTurns(undefined, async () => {}), 2);
+  });
+
+  it('with a delay, writes of later turns join the waiting batch, and none is answered before its COMMIT', async () => {
+    const commits = await twoTurns(10, async (done) => {
+      await nextTurn();
+      await nextTurn();
+      assert.deepEqual(done, [], 'answered before the COMMIT');
+      mock.timers.tick(10);
+    });
+    assert.equal(commits, 1);
   });
 });
