@@ -17,8 +17,6 @@ export interface OpenDatabase {
   close(): Promise<void>;
   /** SQLite only: how many batches the group commit made (tests and the bench read it). */
   groupCommit?: GroupCommitStats;
-  /** SQLite only: the driver itself, for tests that make a COMMIT fail. */
-  groupCommitDriver?: GroupCommitDriver;
 }
 
 // BIGINT columns hold epoch milliseconds, well inside 2^53: read them as numbers.
@@ -72,7 +70,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<OpenDatabase>
     reader.pragma('busy_timeout = 5000');
     const driver = new GroupCommitDriver(sqlite, { reader, delayMs: opts.commitDelayMs ?? 0 });
     const db = new Kysely<Database>({ dialect: new GroupCommitDialect(driver) });
-    opened = { db, kind: 'sqlite', where: file, close: () => db.destroy(), groupCommit: driver.stats, groupCommitDriver: driver };
+    opened = { db, kind: 'sqlite', where: file, close: () => db.destroy(), groupCommit: driver.stats };
   }
   await migrateToLatest(opened.db);
   return opened;
