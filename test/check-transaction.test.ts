@@ -183,3 +183,48 @@ describe('SQLite group commit: how long a batch waits (TWOFOLD_SQLITE_COMMIT_DEL
     assert.equal(commits, 1);
   });
 });
+
+describe('SQLite group commit: each transaction is a savepoint of the batch', () => {
+  it('a transaction that fails is undone alone; the others of its batch commit with one COMMIT', async () => {
+    const opened = await openDatabase({ dataDir: scratchDir('twofold-savepoint-') });
+    try {
+      const db = opened.db;
+      const row = (details: string) => ({ at: 0, event: 'code-sent' as const, user_id: null, method: null, transport: 'cli', client_address: '', details });
+      const before = opened.groupCommit!.commits;
+      const outcomes = await Promise.allSettled([
+        db.transaction().execute(async (tx) => {
+          await tx.insertInto('audit_events').values(row('undone')).execute();
+          throw new Error('changed its mind');
+        }),
+        db.transaction().execute(async (tx) => { await tx.insertInto('audit_events').values(row('kept in a transaction')).execute(); }),
+        db.insertInto('audit_events').values(row('kept alone')).execute(),
+      ]);
+      assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'fulfilled', 'fulfilled']);
+      assert.equal(opened.groupCommit!.commits - before, 1);
+      const rows = await db.selectFrom('audit_events').select('details').orderBy('seq').execute();
+      assert.deepEqual(rows.map((r) => r.details), ['kept in a transaction', 'kept alone']);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('a read outside a transaction sees committed data only, and does not wait for the batch', async () => {
+    const opened = await openDatabase({ dataDir: scratchDir('twofold-reader-') });
+    try {
+      const db = opened.db;
+      let committed = false;
+      const write = db.insertInto('audit_events')
+        .values({ at: 0, event: 'code-sent', user_id: null, method: null, transport: 'cli', client_address: '', details: 'pending' })
+        .execute().then(() => { committed = true; });
+      // Same turn: the write has run but its batch has not committed yet.
+      await Promise.resolve();
+      const seen = await db.selectFrom('audit_events').select('details').execute();
+      assert.equal(committed, false, 'the read was answered before the COMMIT');
+      assert.deepEqual(seen, [], 'and did not see the uncommitted write');
+      await write;
+      assert.deepEqual(await db.selectFrom('audit_events').select('details').execute(), [{ details: 'pending' }]);
+    } finally {
+      await opened.close();
+    }
+  });
+});
