@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { seedPool } from '../bench/lib/seed.ts';
 import { totpStep } from '../src/core/twofactor/totp.ts';
 import { auditCount } from './helpers/audit.ts';
-import { spawnServer } from './helpers/child.ts';
+import { spawnCli, spawnServer } from './helpers/child.ts';
 import { withDirectApp } from './helpers/direct.ts';
 import { rest } from './helpers/rest.ts';
 import { freshPostgresDatabase, storesUnderTest } from './helpers/stores.ts';
@@ -84,6 +84,43 @@ for (const store of storesUnderTest) {
           assert.ok(user!.totpLastStep !== null && user!.totpLastStep >= a.step, `the step of ${a.userId} was lost`);
           assert.equal(await auditCount(app, a.userId, '2fa-success'), 1, `the audited success of ${a.userId} was lost`);
         }
+      });
+    });
+
+    it('the command line writes to the same database while the server is in a burst of checks', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'twofold-cli-during-checks-'));
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const pg = store === 'postgres' ? await freshPostgresDatabase() : null;
+      if (pg) cleanups.push(() => pg.drop());
+      const env: Record<string, string> = { TWOFOLD_DATA_DIR: dataDir, TWOFOLD_REMEMBER_FOR: '0' };
+      if (pg) env.DATABASE_URL = pg.url;
+      const pool = await withDirectApp({ dataDir, databaseUrl: pg?.url }, (app) => seedPool(app, 'totp', 600, 'busy'));
+      const server = await spawnServer(env);
+      cleanups.push(async () => { if (server.proc.exitCode === null) { server.proc.kill('SIGTERM'); await server.exited; } });
+
+      // Three `twofold user add` processes, each its own connection to the file, while checks run.
+      const names = ['cli-a', 'cli-b', 'cli-c'];
+      let cliDone = false;
+      const cli = Promise.all(names.map((n) => spawnCli(['user', 'add', n, '--password', 'pw', '--email', `${n}@example.com`], env)))
+        .finally(() => { cliDone = true; });
+      const statuses: number[] = [];
+      const queue = [...pool];
+      const worker = async () => {
+        for (let u = queue.shift(); u !== undefined && !cliDone; u = queue.shift()) {
+          const r = await rest(server.url, 'POST', PROTECTED, {
+            auth: { userId: u.userId, authToken: u.token }, body: { data: {} }, headers: { 'x-2fa-code': totpAt(u.secret!, Date.now()) },
+          });
+          statuses.push(r.status);
+        }
+      };
+      const [runs] = await Promise.all([cli, ...Array.from({ length: 10 }, worker)]);
+      for (const r of runs) assert.equal(r.code, 0, r.stderr);
+      assert.ok(statuses.length > 0);
+      assert.ok(statuses.every((x) => x === 200), JSON.stringify(statuses.filter((x) => x !== 200)));
+      server.proc.kill('SIGTERM');
+      await server.exited;
+      await withDirectApp({ dataDir, databaseUrl: pg?.url }, async (app) => {
+        for (const n of names) assert.ok(await app.store.users.byUsername(n), `${n} was added`);
       });
     });
   });
