@@ -208,19 +208,19 @@ export class GroupCommitDriver implements Driver {
     this.writer.exec(`RELEASE ${SAVEPOINT}`);
   }
 
-  async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
-    await this.nested(connection, 'SAVEPOINT', name, compile);
+  async savepoint(connection: DatabaseConnection, name: string, _compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.nested(connection, 'SAVEPOINT', name);
   }
 
-  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
-    await this.nested(connection, 'ROLLBACK TO', name, compile);
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string, _compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.nested(connection, 'ROLLBACK TO', name);
   }
 
-  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
-    await this.nested(connection, 'RELEASE', name, compile);
+  async releaseSavepoint(connection: DatabaseConnection, name: string, _compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.nested(connection, 'RELEASE', name);
   }
 
-  private async nested(connection: DatabaseConnection, command: string, name: string, _compile: QueryCompiler['compileQuery']) {
+  private async nested(connection: DatabaseConnection, command: string, name: string) {
     if (!/^\w+$/.test(name)) throw new Error(`savepoint name ${JSON.stringify(name)} is not a plain word`);
     await connection.executeQuery(CompiledQuery.raw(`${command} ${name}`));
   }
