@@ -8,7 +8,7 @@ import type { TwoFactorDeps } from './core/twofactor/types.ts';
 import { outboxMailer, smtpMailer, type Mailer } from './mail/mailer.ts';
 import { authenticationCodeMail, suspendedMail } from './mail/templates.ts';
 import { openStore, type Store } from './store/index.ts';
-import { auditRecorder } from './adapters/audit-log.ts';
+import { auditLogLine, auditRecorder } from './adapters/audit-log.ts';
 import { loadServerKey } from './adapters/keyfile.ts';
 import { codeSendLimits } from './adapters/code-send-limits.ts';
 import { argon2Hasher, type PasswordHasher } from './adapters/passwords.ts';
@@ -70,7 +70,7 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
   const random = overrides.random ?? cryptoRandom;
   const { key, source } = loadServerKey(settings.dataDir, settings.secretKey);
   const keys = new ServerKeys(key);
-  const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
+  const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, commitDelayMs: settings.sqliteCommitDelay });
   log.info({ store: store.kind, where: store.where, serverKey: source === 'TWOFOLD_SECRET_KEY' ? source : 'file' }, 'store ready');
   const outboxDir = join(settings.dataDir, 'outbox');
   const mailer = overrides.mailer ?? (settings.smtpUrl
@@ -85,6 +85,7 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
     store: store.twoFactor,
     limits: codeSendLimits(store.limits, settings, clock, audit),
     audit,
+    auditLogged: auditLogLine(log),
     clock,
     random,
     keys,

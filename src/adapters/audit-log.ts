@@ -8,8 +8,16 @@ import type { AuditStore } from '../store/audit.ts';
  * without reading the database. Events carry no codes or secrets by construction.
  */
 export function auditRecorder(store: AuditStore, clock: Clock, log: Logger): (event: AuditEvent) => Promise<void> {
+  const logged = auditLogLine(log);
   return async (event) => {
     await store.insert(event, clock.now());
+    logged(event);
+  };
+}
+
+/** The log line alone, for an event stored by the transaction of a second-factor check once it has committed. */
+export function auditLogLine(log: Logger): (event: AuditEvent) => void {
+  return (event) => {
     log.info({
       audit: event.event, userId: event.userId ?? undefined, method: event.method,
       transport: event.client?.transport ?? 'cli', clientAddress: event.client?.address, ...event.details,

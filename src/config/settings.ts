@@ -41,6 +41,10 @@ export const settingsTable = {
     pattern: /^postgres(ql)?:\/\//, patternText: 'a postgres:// URL',
     meaning: 'Unset: SQLite file `twofold.db` in the data dir. `postgres://…`: PostgreSQL.',
   }),
+  sqliteCommitDelay: int({
+    env: 'TWOFOLD_SQLITE_COMMIT_DELAY', default: 0, min: 0, max: 50, unit: 'ms',
+    meaning: 'SQLite: how long the shared transaction of concurrent writes (group commit) waits for more writers before its one COMMIT; 0: until the next event-loop turn. Every caller is still answered only after the COMMIT that holds its writes.',
+  }),
   smtpUrl: str({
     env: 'TWOFOLD_SMTP_URL', default: undefined, maxLength: 4096, secret: true,
     pattern: /^smtps?:\/\//, patternText: 'an smtp:// or smtps:// URL',

@@ -33,6 +33,26 @@ function parseDetails(text: string): AuditDetails {
 
 type AuditRow = Insertable<AuditEventsTable>;
 
+function auditRow(e: AuditEvent, at: number): AuditRow {
+  return {
+    at,
+    event: e.event,
+    user_id: e.userId,
+    method: e.method ?? null,
+    transport: e.client?.transport ?? 'cli',
+    client_address: e.client?.address ?? '',
+    details: JSON.stringify(e.details ?? {}),
+  };
+}
+
+/**
+ * Writes one event with `db`, which may be a transaction: a second-factor check stores its
+ * events in the transaction of the check itself, so the event and its effect stand or fall together.
+ */
+export async function insertAuditEvent(db: Kysely<Database>, e: AuditEvent, at: number): Promise<void> {
+  await db.insertInto('audit_events').values(auditRow(e, at)).execute();
+}
+
 interface Pending {
   row: AuditRow;
   done: (error?: unknown) => void;
@@ -52,15 +72,7 @@ export class AuditStore {
    * each: under SQLite's synchronous=FULL the audit line was half the commits of a code check.
    */
   insert(e: AuditEvent, at: number): Promise<void> {
-    const row: AuditRow = {
-      at,
-      event: e.event,
-      user_id: e.userId,
-      method: e.method ?? null,
-      transport: e.client?.transport ?? 'cli',
-      client_address: e.client?.address ?? '',
-      details: JSON.stringify(e.details ?? {}),
-    };
+    const row = auditRow(e, at);
     return new Promise<void>((resolve, reject) => {
       // The calls running now get to add theirs before the batch is written.
       if (this.pending.length === 0) setImmediate(() => void this.flush());

@@ -1,10 +1,11 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrations.ts';
+import { GroupCommitDialect, GroupCommitDriver, type GroupCommitStats } from './sqlite-group-commit.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -14,12 +15,21 @@ export interface OpenDatabase {
   /** Where the data lives, with any password removed: safe to log. */
   where: string;
   close(): Promise<void>;
+  /** SQLite only: how many batches the group commit made (tests and the bench read it). */
+  groupCommit?: GroupCommitStats;
 }
 
 // BIGINT columns hold epoch milliseconds, well inside 2^53: read them as numbers.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<OpenDatabase> {
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  /** SQLite: how long a group-commit batch waits for more writers, in ms (0: the next event-loop turn). */
+  commitDelayMs?: number | undefined;
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<OpenDatabase> {
   let opened: OpenDatabase;
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
@@ -55,33 +65,13 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
-    opened = { db, kind: 'sqlite', where: file, close: () => db.destroy() };
+    // Reads outside transactions see committed data only (see sqlite-group-commit.ts).
+    const reader = new SqliteDatabase(file, { readonly: true });
+    reader.pragma('busy_timeout = 5000');
+    const driver = new GroupCommitDriver(sqlite, { reader, delayMs: opts.commitDelayMs ?? 0 });
+    const db = new Kysely<Database>({ dialect: new GroupCommitDialect(driver) });
+    opened = { db, kind: 'sqlite', where: file, close: () => db.destroy(), groupCommit: driver.stats };
   }
   await migrateToLatest(opened.db);
   return opened;
-}
-
-const MAX_CACHED_STATEMENTS = 500;
-
-/**
- * Kysely prepares every query anew; for Twofold's small queries SQLite spends about as long
- * preparing as running them (bench: ~15% of a protected call). Statements are reused by
- * their SQL text, which holds no values (Kysely binds them), so the cache stays small; it is
- * bounded all the same. Safe because Kysely runs one query at a time on the one connection.
- */
-function reusingStatements(sqlite: SqliteDatabase.Database): SqliteDialectDatabase {
-  const statements = new Map<string, SqliteDatabase.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(source: string) {
-      let statement = statements.get(source);
-      if (!statement) {
-        statement = sqlite.prepare(source);
-        if (statements.size >= MAX_CACHED_STATEMENTS) statements.delete(statements.keys().next().value!);
-        statements.set(source, statement);
-      }
-      return statement;
-    },
-  };
 }

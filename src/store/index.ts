@@ -1,6 +1,6 @@
 import { AuditStore } from './audit.ts';
 import { DeviceStore } from './devices.ts';
-import { openDatabase, type OpenDatabase } from './database.ts';
+import { openDatabase, type DatabaseOptions, type OpenDatabase } from './database.ts';
 import { RateLimitStore } from './limits.ts';
 import { MessageStore } from './messages.ts';
 import { TokenStore } from './tokens.ts';
@@ -20,8 +20,8 @@ export interface Store extends OpenDatabase {
   webauthn: SqlWebAuthnStore;
 }
 
-export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
-  const opened = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+export async function openStore(opts: DatabaseOptions): Promise<Store> {
+  const opened = await openDatabase(opts);
   const users = new UserStore(opened.db);
   const tokens = new TokenStore(opened.db);
   return { ...opened, users, tokens, twoFactor: new SqlTwoFactorStore(opened.db, users, tokens), messages: new MessageStore(opened.db),

@@ -1,8 +1,11 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { LiveEmailCode, MethodName, Reservation, ReservationLimits, TwoFactorStore } from '../core/twofactor/types.ts';
+import type { Kysely } from 'kysely';
+import type {
+  CheckTransaction, LiveEmailCode, MethodName, Reservation, ReservationLimits, TwoFactorStore,
+} from '../core/twofactor/types.ts';
+import { insertAuditEvent } from './audit.ts';
 import type { Database } from './schema.ts';
-import type { TokenStore } from './tokens.ts';
-import type { UserStore } from './users.ts';
+import { TokenStore } from './tokens.ts';
+import { UserStore } from './users.ts';
 
 export class SqlTwoFactorStore implements TwoFactorStore {
   constructor(
@@ -11,6 +14,14 @@ export class SqlTwoFactorStore implements TwoFactorStore {
     private readonly tokens: TokenStore,
   ) {}
 
+  /**
+   * `work` in one transaction: its own, or the one this store is already bound to (inside
+   * `runCheck`), since a transaction cannot be opened inside another.
+   */
+  private atomic<T>(work: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.db.isTransaction ? work(this.db) : this.db.transaction().execute(work);
+  }
+
   async liveEmailCodes(userId: string, now: number): Promise<LiveEmailCode[]> {
     const rows = await this.db.selectFrom('email_codes').select(['id', 'code_hash', 'created_at', 'expires_at'])
       .where('user_id', '=', userId).where('expires_at', '>', now).orderBy('created_at').orderBy('id').execute();
@@ -18,7 +29,7 @@ export class SqlTwoFactorStore implements TwoFactorStore {
   }
 
   async addEmailCode(userId: string, code: LiveEmailCode, maxLive: number, now: number): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
+    await this.atomic(async (tx) => {
       await tx.deleteFrom('email_codes').where('user_id', '=', userId).where('expires_at', '<=', now).execute();
       await tx.insertInto('email_codes').values({
         id: code.id, user_id: userId, code_hash: code.codeHash, created_at: code.createdAt, expires_at: code.expiresAt,
@@ -32,7 +43,7 @@ export class SqlTwoFactorStore implements TwoFactorStore {
 
   async consumeEmailCode(userId: string, code: LiveEmailCode): Promise<boolean> {
     // The DELETE of the matched row decides the race: only one caller sees a deleted row.
-    return this.db.transaction().execute(async (tx) => {
+    return this.atomic(async (tx) => {
       const r = await tx.deleteFrom('email_codes').where('id', '=', code.id).where('user_id', '=', userId).executeTakeFirst();
       if (Number(r.numDeletedRows) !== 1) return false;
       await tx.deleteFrom('email_codes').where('user_id', '=', userId).where('created_at', '<=', code.createdAt).execute();
@@ -66,15 +77,47 @@ export class SqlTwoFactorStore implements TwoFactorStore {
    * commits and then reads what it wrote; on SQLite it takes the database's write lock
    * before anything is read, so the read is never of a stale snapshot.
    */
-  private async lockState(tx: Transaction<Database>, userId: string) {
-    await tx.insertInto('twofa_user_state').values({ user_id: userId, failures_in_row: 0, enrol_failures: 0, recovery_attempts: 0 })
+  private async lockState(tx: Kysely<Database>, userId: string) {
+    // One statement: the upsert returns the row it locked.
+    return tx.insertInto('twofa_user_state').values({ user_id: userId, failures_in_row: 0, enrol_failures: 0, recovery_attempts: 0 })
       .onConflict((oc) => oc.column('user_id').doUpdateSet({ failures_in_row: (eb) => eb.ref('twofa_user_state.failures_in_row') }))
-      .execute();
-    return tx.selectFrom('twofa_user_state').selectAll().where('user_id', '=', userId).executeTakeFirstOrThrow();
+      .returningAll().executeTakeFirstOrThrow();
+  }
+
+  /**
+   * The whole check in one transaction under the user's lock (see the engine's guardedCheck):
+   * the body gets this store bound to the transaction and an audit trail that writes in it.
+   * On SQLite the transaction is a savepoint in the group commit's batch, committed with the
+   * other checks of the same event-loop turn.
+   */
+  async runCheck<T>(userId: string, at: number, body: (tx: CheckTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      const state = await this.lockState(trx, userId);
+      return body({
+        store: new SqlTwoFactorStore(trx, new UserStore(trx), new TokenStore(trx)),
+        state: { suspended: state.suspended_at !== null, failuresInRow: Number(state.failures_in_row) },
+        audit: (event) => insertAuditEvent(trx, event, at),
+      });
+    });
+  }
+
+  async failedCheck(userId: string, kind: MethodName, at: number, id: string, maxConsecutive: number): Promise<boolean> {
+    return this.atomic(async (tx) => {
+      await tx.insertInto('twofa_failures').values({ id, user_id: userId, kind, at }).execute();
+      const row = await tx.updateTable('twofa_user_state').set((eb) => ({ failures_in_row: eb('failures_in_row', '+', 1) }))
+        .where('user_id', '=', userId).returning(['failures_in_row', 'suspended_at']).executeTakeFirstOrThrow();
+      if (row.suspended_at !== null || Number(row.failures_in_row) < maxConsecutive) return false;
+      await tx.updateTable('twofa_user_state').set({ suspended_at: at }).where('user_id', '=', userId).execute();
+      return true;
+    });
+  }
+
+  async resetFailuresInRow(userId: string): Promise<void> {
+    await this.db.updateTable('twofa_user_state').set({ failures_in_row: 0 }).where('user_id', '=', userId).execute();
   }
 
   async reserveCheck(userId: string, kind: MethodName, at: number, id: string, limits: ReservationLimits): Promise<Reservation> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.atomic(async (tx) => {
       const state = await this.lockState(tx, userId);
       if (state.suspended_at !== null) return 'suspended';
       // The last checks before a suspension are in flight: wait for their outcome.
@@ -90,7 +133,7 @@ export class SqlTwoFactorStore implements TwoFactorStore {
   }
 
   async checkPassed(userId: string, id: string): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
+    await this.atomic(async (tx) => {
       await tx.deleteFrom('twofa_failures').where('id', '=', id).execute();
       await tx.updateTable('twofa_user_state').set({ failures_in_row: 0 }).where('user_id', '=', userId).execute();
     });
@@ -128,7 +171,7 @@ export class SqlTwoFactorStore implements TwoFactorStore {
    * `maxAttempts` comparisons per code, then it is burnt. A match lifts the suspension.
    */
   async tryRecoveryCode(userId: string, matches: (codeHash: string) => boolean, now: number, maxAttempts: number): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.atomic(async (tx) => {
       const state = await this.lockState(tx, userId);
       if (state.suspended_at === null || state.recovery_hash === null || Number(state.recovery_expires_at) <= now
         || Number(state.recovery_attempts) >= maxAttempts) return false;
@@ -151,7 +194,7 @@ export class SqlTwoFactorStore implements TwoFactorStore {
    * `maxAttempts`-th burns that secret (a new `users.totp.enable` is needed). True when burnt.
    */
   async enrolmentFailed(userId: string, sealedPending: string, maxAttempts: number): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.atomic(async (tx) => {
       const state = await this.lockState(tx, userId);
       const failures = Number(state.enrol_failures) + 1;
       if (failures < maxAttempts) {
@@ -180,7 +223,7 @@ export class SqlTwoFactorStore implements TwoFactorStore {
   }
 
   async replaceBackupCodes(userId: string, codeHashes: string[]): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
+    await this.atomic(async (tx) => {
       await tx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
       if (codeHashes.length) await tx.insertInto('backup_codes').values(codeHashes.map((h) => ({ user_id: userId, code_hash: h }))).execute();
     });
@@ -191,7 +234,7 @@ export class SqlTwoFactorStore implements TwoFactorStore {
    * guarded codes of a secret that is gone, and would refuse the new one's first code.
    */
   async startTotpEnrolment(userId: string, sealedSecret: string): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.atomic(async (tx) => {
       // A new secret starts with a full allowance of enrolment tries. The state row is
       // locked before the user row, in the order enrolmentFailed takes them: no deadlock.
       await tx.updateTable('twofa_user_state').set({ enrol_failures: 0 }).where('user_id', '=', userId).execute();
@@ -207,7 +250,7 @@ export class SqlTwoFactorStore implements TwoFactorStore {
    * cannot leave codes that belong to another secret.
    */
   async activateTotp(userId: string, sealedPending: string, codeHashes: string[]): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.atomic(async (tx) => {
       const r = await tx.updateTable('users')
         .set((eb) => ({ totp_secret: eb.ref('totp_pending_secret'), totp_pending_secret: null, totp_enabled: 1 }))
         .where('id', '=', userId).where('totp_enabled', '=', 0).where('totp_pending_secret', '=', sealedPending)
@@ -221,7 +264,7 @@ export class SqlTwoFactorStore implements TwoFactorStore {
 
   /** Forgets the secret (live or pending) and the backup codes; true when there was one. */
   async turnOffTotp(userId: string): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.atomic(async (tx) => {
       const r = await tx.updateTable('users').set({ totp_enabled: 0, totp_secret: null, totp_pending_secret: null })
         .where('id', '=', userId)
         .where((eb) => eb.or([eb('totp_enabled', '=', 1), eb('totp_secret', 'is not', null), eb('totp_pending_secret', 'is not', null)]))

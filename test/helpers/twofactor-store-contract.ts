@@ -101,6 +101,33 @@ export function twoFactorStoreContract(name: string, open: () => Promise<StoreUn
       assert.equal(await s.store.consumeBackupCode(u, 'h2'), true);
     });
 
+    it('runCheck runs the checks of one user one after another, each seeing the state the previous one left', async () => {
+      const u = await s.newUser();
+      const seen: number[] = [];
+      await Promise.all(Array.from({ length: 5 }, () => s.store.runCheck(u, T0, async (tx) => {
+        seen.push(tx.state.failuresInRow);
+        assert.equal(tx.state.suspended, false);
+        await tx.store.failedCheck(u, 'totp', T0, `f${++serial}`, 100);
+      })));
+      assert.deepEqual(seen, [0, 1, 2, 3, 4]);
+      assert.equal(await s.store.countFailures(u, T0), 5);
+    });
+
+    it('in runCheck, the failure that reaches the limit in a row suspends, once; a reset starts the count again', async () => {
+      const [u, other] = [await s.newUser(), await s.newUser()];
+      const fail = (user: string) => s.store.runCheck(user, T0, (tx) => tx.store.failedCheck(user, 'email', T0, `f${++serial}`, 3));
+      assert.deepEqual([await fail(u), await fail(u), await fail(u)], [false, false, true]);
+      assert.equal(await s.store.isSuspended(u), true);
+      assert.equal(await fail(u), false, 'already suspended');
+      assert.equal(await s.store.runCheck(u, T0, async (tx) => tx.state.suspended), true);
+      await fail(other);
+      await fail(other);
+      await s.store.runCheck(other, T0, (tx) => tx.store.resetFailuresInRow(other));
+      assert.deepEqual([await fail(other), await fail(other)], [false, false]);
+      assert.equal(await s.store.isSuspended(other), false);
+      assert.equal(await s.store.countFailures(other, T0, 'email'), 4, 'a reset ends the run, not the window');
+    });
+
     it('remembering a success on a token keeps its end and fingerprint; the latest wins', async () => {
       const u = await s.newUser();
       const token = await s.newToken(u);

@@ -5,7 +5,7 @@
 
 import type { MissReason } from '../../contract/api.ts';
 import { verifiedEmails, type User } from '../accounts.ts';
-import type { AuditDetails } from '../audit.ts';
+import type { AuditDetails, AuditEvent } from '../audit.ts';
 import { TwofoldError } from '../errors.ts';
 import { newId } from '../random.ts';
 import { MAX_CODE_LENGTH } from './answer.ts';
@@ -63,8 +63,7 @@ async function applyDecision(deps: TwoFactorDeps, user: User, d: Decision): Prom
       if (d.send && await deps.store.isSuspended(user.id)) throw suspendedError();
       throw new TwofoldError('totp-required', await challengeDetails(deps, user, d.method, d.available, d.send));
     case 'verify':
-      await verifyWithinLimits(deps, user, d.method, d.available, d.code);
-      if (d.remember) await deps.store.remember(d.remember.tokenHash, d.remember.until, d.remember.fingerprint);
+      await verifyWithinLimits(deps, user, d.method, d.available, d.code, d.remember);
       return { passed: 'verified', method: d.method };
   }
 }
@@ -79,66 +78,152 @@ export function rememberedAfterLogin(outcome: CheckOutcome, s: TwoFactorSettings
 }
 
 /** The failure budget, the check itself (replay-proof) and the failure count: shared by every kind of check. */
-async function verifyWithinLimits(deps: TwoFactorDeps, user: User, method: MethodName, available: string[], code: string): Promise<void> {
-  await guardedCheck(deps, user, method, available, codeKind(method, code),
-    async () => code.length <= maxCodeLength(method) && verifyCode(deps, user, method, code),
-    () => missReason(deps, user, method, code));
+async function verifyWithinLimits(
+  deps: TwoFactorDeps, user: User, method: MethodName, available: string[], code: string, remember?: CodeCheck['remember'],
+): Promise<void> {
+  await guardedCheck(deps, user, method, available, {
+    details: codeKind(method, code),
+    slow: methodFor(method, code).slow === true,
+    verify: async (d) => code.length <= maxCodeLength(method) && verifyCode(d, user, method, code),
+    explainMiss: (d) => missReason(d, user, method, code),
+    remember,
+  });
 }
 
 const maxCodeLength = (method: MethodName) => (method === 'webauthn' ? MAX_WEBAUTHN_ANSWER_LENGTH : MAX_CODE_LENGTH);
 
 export const suspendedError = () => new TwofoldError('error-2fa-suspended', { recover: '/api/v1/users.2fa.recover' });
 
+/** One code check, as guardedCheck runs it. Each function gets the deps to use: inside the check's transaction, its store. */
+export interface CodeCheck {
+  /** For the audit trail (which kind of code, never the code). */
+  details: AuditDetails | undefined;
+  /** True for a good code, which it spends (replay-proof). */
+  verify(deps: TwoFactorDeps): Promise<boolean>;
+  /** Why a code was refused, for the error's `reason`; absent: 'wrong'. */
+  explainMiss?(deps: TwoFactorDeps): Promise<MissReason>;
+  /** On success, the token whose success is remembered (spec §3.5). */
+  remember?: { tokenHash: string; until: number; fingerprint: string } | null | undefined;
+  /** `verify` waits for slow work: reserve before, settle after (see `SecondFactorMethod.slow`). */
+  slow?: boolean;
+}
+
+/** What a check came to; the error is built from it once the check's writes are committed. */
+type Verdict =
+  | { kind: 'passed' }
+  /** `mail`: this very check suspended the user, who is told by mail. */
+  | { kind: 'suspended'; mail: boolean }
+  | { kind: 'window-full'; retryAfter: number }
+  | { kind: 'email-burnt' }
+  | { kind: 'wrong'; reason: MissReason; attemptsLeft: number; retryAfter?: number };
+
 /**
- * Runs one code check inside the failure budget. The attempt is counted *before* the
- * verifier runs (in one transaction under the user's lock, see the store), so however many
- * requests arrive at once, at most the budget of them reach the verifier; a success gives
- * its count back and ends the run of consecutive failures. The consecutive failure that
- * reaches `maxConsecutiveFailures` suspends the second factor: no more checks at all until
- * the user recovers (an emailed recovery code) or an admin resets it.
+ * Runs one code check inside the failure budget: at most `failureLimit` failures in the
+ * window, however many requests arrive at once; a success ends the run of consecutive
+ * failures, and the consecutive failure that reaches `maxConsecutiveFailures` suspends the
+ * second factor: no more checks at all until the user recovers (an emailed recovery code) or
+ * an admin resets it.
+ *
+ * A check whose verifier is quick (TOTP, email and backup codes, TOTP enrolment) runs whole in
+ * one store transaction under the user's lock (`runCheck`): the state, the verification with
+ * its replay guard, and the success or the failure with its counts and audit events are stored
+ * together or not at all, and concurrent checks of one user take turns. A slow verifier
+ * (argon2, a passkey) must not hold the transaction, so its check is counted as a failure
+ * *before* the verifier runs (`reserveCheck`, under the lock) and a success gives it back.
+ * Mail and the error's details (which may hand out a passkey challenge) come after the commit.
  */
-export async function guardedCheck(
-  deps: TwoFactorDeps, user: User, method: MethodName, available: string[],
-  details: AuditDetails | undefined, verify: () => Promise<boolean>,
-  explainMiss: () => Promise<MissReason> = async () => 'wrong',
-): Promise<void> {
+export async function guardedCheck(deps: TwoFactorDeps, user: User, method: MethodName, available: string[], check: CodeCheck): Promise<void> {
+  const verdict = check.slow ? await reservedCheck(deps, user, method, check) : await oneTransactionCheck(deps, user, method, check);
+  switch (verdict.kind) {
+    case 'passed':
+      return;
+    case 'suspended': {
+      const addresses = verifiedEmails(user);
+      if (verdict.mail && addresses.length) await deps.sendSuspendedMail?.(user, addresses);
+      throw suspendedError();
+    }
+    case 'window-full':
+      throw new TwofoldError('totp-max-attempts', { ...await challengeDetails(deps, user, method, available, false), retryAfter: verdict.retryAfter });
+    case 'email-burnt':
+      throw new TwofoldError('totp-max-attempts', await challengeDetails(deps, user, method, available, false));
+    case 'wrong': {
+      // Extra keys after the protocol's own (Rocket.Chat clients read those and ignore the rest), for pages that say what happened.
+      const { reason, attemptsLeft, retryAfter } = verdict;
+      const extra = retryAfter === undefined ? { reason, attemptsLeft } : { reason, attemptsLeft, retryAfter };
+      throw new TwofoldError('totp-invalid', { ...await challengeDetails(deps, user, method, available, false), ...extra });
+    }
+  }
+}
+
+async function oneTransactionCheck(deps: TwoFactorDeps, user: User, method: MethodName, check: CodeCheck): Promise<Verdict> {
+  const s = deps.settings;
+  const now = deps.clock.now();
+  const stored: AuditEvent[] = [];
+  const verdict = await deps.store.runCheck(user.id, now, async (tx): Promise<Verdict> => {
+    const { audit } = deps;
+    const d: TwoFactorDeps = {
+      ...deps,
+      store: tx.store,
+      audit: tx.audit && audit ? async (event) => { await tx.audit!(event); stored.push(event); } : audit,
+    };
+    if (tx.state.suspended) return { kind: 'suspended', mail: false };
+    // The last checks before a suspension are in flight (slow ones, reserved): wait for their outcome.
+    if (tx.state.failuresInRow >= s.maxConsecutiveFailures
+      || await d.store.countFailures(user.id, now - s.failureWindow * 1000) >= s.failureLimit) return windowFull(d, user, method);
+    if (await check.verify(d)) {
+      await emitEvent(d, { event: '2fa-success', userId: user.id, method, details: check.details });
+      if (tx.state.failuresInRow > 0) await d.store.resetFailuresInRow(user.id);
+      if (check.remember) await d.store.remember(check.remember.tokenHash, check.remember.until, check.remember.fingerprint);
+      return { kind: 'passed' };
+    }
+    // Before the email attempt limit burns the codes: telling an expired email code from a wrong one needs them as they were.
+    const reason = await check.explainMiss?.(d) ?? 'wrong';
+    await emitEvent(d, { event: '2fa-failure', userId: user.id, method, details: check.details });
+    const suspends = await d.store.failedCheck(user.id, method, now, newId(deps.random), s.maxConsecutiveFailures);
+    return afterFailure(d, user, method, reason, suspends);
+  });
+  // Committed: now the log may say so.
+  for (const event of stored) deps.auditLogged?.(event);
+  return verdict;
+}
+
+async function reservedCheck(deps: TwoFactorDeps, user: User, method: MethodName, check: CodeCheck): Promise<Verdict> {
   const s = deps.settings;
   const now = deps.clock.now();
   const id = newId(deps.random);
   const reservation = await deps.store.reserveCheck(user.id, method, now, id,
     { since: now - s.failureWindow * 1000, limit: s.failureLimit, maxConsecutive: s.maxConsecutiveFailures });
-  if (reservation === 'suspended') throw suspendedError();
-  if (reservation === 'window-full') {
-    await emitEvent(deps, { event: 'lockout', userId: user.id, method, details: { reason: 'failure-window' } });
-    const retryAfter = await lockedFor(deps, user);
-    throw new TwofoldError('totp-max-attempts', { ...await challengeDetails(deps, user, method, available, false), retryAfter });
-  }
+  if (reservation === 'suspended') return { kind: 'suspended', mail: false };
+  if (reservation === 'window-full') return windowFull(deps, user, method);
   // A verifier that throws leaves the reservation counted: a failure is the safe reading.
-  if (await verify()) {
+  if (await check.verify(deps)) {
     await deps.store.checkPassed(user.id, id);
-    await emitEvent(deps, { event: '2fa-success', userId: user.id, method, details });
-    return;
+    await emitEvent(deps, { event: '2fa-success', userId: user.id, method, details: check.details });
+    if (check.remember) await deps.store.remember(check.remember.tokenHash, check.remember.until, check.remember.fingerprint);
+    return { kind: 'passed' };
   }
-  // Before the email attempt limit burns the codes: telling an expired email code from a wrong one needs them as they were.
-  const reason = await explainMiss();
-  await emitEvent(deps, { event: '2fa-failure', userId: user.id, method, details });
-  if (await deps.store.checkFailed(user.id, now, s.maxConsecutiveFailures)) {
-    await suspend(deps, user, method);
-    throw suspendedError();
-  }
-  if (method === 'email') await enforceEmailAttemptLimit(deps, user, method, available);
-  // Extra keys after the protocol's own (Rocket.Chat clients read those and ignore the rest), for pages that say what happened.
-  const attemptsLeft = await attemptsLeftFor(deps, user, method);
-  const extra = attemptsLeft === 0 ? { reason, attemptsLeft, retryAfter: await lockedFor(deps, user) } : { reason, attemptsLeft };
-  throw new TwofoldError('totp-invalid', { ...await challengeDetails(deps, user, method, available, false), ...extra });
+  const reason = await check.explainMiss?.(deps) ?? 'wrong';
+  await emitEvent(deps, { event: '2fa-failure', userId: user.id, method, details: check.details });
+  return afterFailure(deps, user, method, reason, await deps.store.checkFailed(user.id, now, s.maxConsecutiveFailures));
 }
 
-async function suspend(deps: TwoFactorDeps, user: User, method: MethodName): Promise<void> {
-  const addresses = verifiedEmails(user);
-  // Whoever was guessing may be signing in from a device the owner let skip the code: none may now.
-  await deps.store.forgetDevices?.(user.id);
-  await emitEvent(deps, { event: '2fa-suspended', userId: user.id, method, details: { consecutiveFailures: deps.settings.maxConsecutiveFailures, mailed: addresses.length } });
-  if (addresses.length) await deps.sendSuspendedMail?.(user, addresses);
+async function windowFull(deps: TwoFactorDeps, user: User, method: MethodName): Promise<Verdict> {
+  await emitEvent(deps, { event: 'lockout', userId: user.id, method, details: { reason: 'failure-window' } });
+  return { kind: 'window-full', retryAfter: await lockedFor(deps, user) };
+}
+
+/** The failure is counted; `suspends`: it was the one that reached the limit of failures in a row. */
+async function afterFailure(deps: TwoFactorDeps, user: User, method: MethodName, reason: MissReason, suspends: boolean): Promise<Verdict> {
+  if (suspends) {
+    // Whoever was guessing may be signing in from a device the owner let skip the code: none may now.
+    await deps.store.forgetDevices?.(user.id);
+    const mailed = verifiedEmails(user).length;
+    await emitEvent(deps, { event: '2fa-suspended', userId: user.id, method, details: { consecutiveFailures: deps.settings.maxConsecutiveFailures, mailed } });
+    return { kind: 'suspended', mail: true };
+  }
+  if (method === 'email' && await emailAttemptsSpent(deps, user, method)) return { kind: 'email-burnt' };
+  const attemptsLeft = await attemptsLeftFor(deps, user, method);
+  return attemptsLeft === 0 ? { kind: 'wrong', reason, attemptsLeft, retryAfter: await lockedFor(deps, user) } : { kind: 'wrong', reason, attemptsLeft };
 }
 
 /** For the audit trail: which kind of code it was, never the code. */
@@ -171,12 +256,15 @@ export async function checkEnrolmentCode(
   deps = forClient(deps, client);
   let wrong = false;
   try {
-    await guardedCheck(deps, user, 'totp', [], { enrolment: true }, async () => {
-      const step = matchTotpStep(deps.keys.decrypt(pendingSecret), code, deps.clock.now(), deps.settings.totpMaxDelta);
-      const accepted = step !== null && await deps.store.acceptTotpStep(user.id, step);
-      if (step !== null && !accepted) await emitEvent(deps, { event: 'totp-replay', userId: user.id, method: 'totp', details: { step, enrolment: true } });
-      wrong = !accepted;
-      return accepted;
+    await guardedCheck(deps, user, 'totp', [], {
+      details: { enrolment: true },
+      async verify(d) {
+        const step = matchTotpStep(d.keys.decrypt(pendingSecret), code, d.clock.now(), d.settings.totpMaxDelta);
+        const accepted = step !== null && await d.store.acceptTotpStep(user.id, step);
+        if (step !== null && !accepted) await emitEvent(d, { event: 'totp-replay', userId: user.id, method: 'totp', details: { step, enrolment: true } });
+        wrong = !accepted;
+        return accepted;
+      },
     });
   } catch (e) {
     if (wrong) await onWrong?.();
@@ -184,15 +272,14 @@ export async function checkEnrolmentCode(
   }
 }
 
-/** After too many wrong email codes the live ones are burnt; the next call mails a fresh one. */
-async function enforceEmailAttemptLimit(deps: TwoFactorDeps, user: User, method: MethodName, available: string[]) {
+/** After too many wrong email codes the live ones are burnt (true); the next call mails a fresh one. */
+async function emailAttemptsSpent(deps: TwoFactorDeps, user: User, method: MethodName): Promise<boolean> {
   const live = await deps.store.liveEmailCodes(user.id, deps.clock.now());
   const since = live[0]?.createdAt ?? deps.clock.now() - deps.settings.failureWindow * 1000;
-  if (await deps.store.countFailures(user.id, since, 'email') >= deps.settings.emailCodeMaxAttempts) {
-    await deps.store.dropEmailCodes(user.id);
-    await emitEvent(deps, { event: 'lockout', userId: user.id, method, details: { reason: 'email-attempts' } });
-    throw new TwofoldError('totp-max-attempts', await challengeDetails(deps, user, method, available, false));
-  }
+  if (await deps.store.countFailures(user.id, since, 'email') < deps.settings.emailCodeMaxAttempts) return false;
+  await deps.store.dropEmailCodes(user.id);
+  await emitEvent(deps, { event: 'lockout', userId: user.id, method, details: { reason: 'email-attempts' } });
+  return true;
 }
 
 /**

@@ -1,4 +1,6 @@
-import type { CallerToken, LiveEmailCode, MethodName, Reservation, ReservationLimits, TwoFactorStore } from './types.ts';
+import type {
+  CallerToken, CheckTransaction, LiveEmailCode, MethodName, Reservation, ReservationLimits, TwoFactorStore,
+} from './types.ts';
 
 /**
  * The engine's storage held in memory, with the same contract as the SQL store: for the
@@ -12,6 +14,8 @@ export class MemoryTwoFactorStore implements TwoFactorStore {
   readonly remembered = new Map<string, { until: number; fingerprint: string }>();
   readonly inRow = new Map<string, number>();
   readonly suspended = new Map<string, number>();
+  /** Per user, the end of the last check queued: checks of one user run one after another, as under the SQL store's lock. */
+  private readonly checks = new Map<string, Promise<unknown>>();
 
   async liveEmailCodes(userId: string, now: number): Promise<LiveEmailCode[]> {
     return (this.emailCodes.get(userId) ?? []).filter((c) => c.expiresAt > now).map((c) => ({ ...c }));
@@ -52,6 +56,36 @@ export class MemoryTwoFactorStore implements TwoFactorStore {
     this.failures.push({ userId, kind, at, id });
     this.inRow.set(userId, inRow + 1);
     return 'reserved';
+  }
+
+  // Nothing to roll back in memory; what the SQL store gets from its transaction is the
+  // one-at-a-time order per user, and that is kept here with a queue.
+  async runCheck<T>(userId: string, _at: number, body: (tx: CheckTransaction) => Promise<T>): Promise<T> {
+    const before = this.checks.get(userId) ?? Promise.resolve();
+    const mine = before.then(() => body({
+      store: this,
+      state: { suspended: this.suspended.has(userId), failuresInRow: this.inRow.get(userId) ?? 0 },
+    }));
+    const settled = mine.then(() => {}, () => {});
+    this.checks.set(userId, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.checks.get(userId) === settled) this.checks.delete(userId);
+    }
+  }
+
+  async failedCheck(userId: string, kind: MethodName, at: number, id: string, maxConsecutive: number): Promise<boolean> {
+    this.failures.push({ userId, kind, at, id });
+    const inRow = (this.inRow.get(userId) ?? 0) + 1;
+    this.inRow.set(userId, inRow);
+    if (this.suspended.has(userId) || inRow < maxConsecutive) return false;
+    this.suspended.set(userId, at);
+    return true;
+  }
+
+  async resetFailuresInRow(userId: string): Promise<void> {
+    this.inRow.set(userId, 0);
   }
 
   async checkPassed(userId: string, id: string): Promise<void> {

@@ -30,6 +30,22 @@ export interface ReservationLimits {
   maxConsecutive: number;
 }
 
+/** The user's check state as `runCheck` found it, under the user's lock. */
+export interface CheckState {
+  suspended: boolean;
+  /** Failed checks in a row (only a success resets it). */
+  failuresInRow: number;
+}
+
+/** What the body of `runCheck` works with: everything inside the one transaction. */
+export interface CheckTransaction {
+  /** The store, each read and write inside the transaction. */
+  store: TwoFactorStore;
+  state: CheckState;
+  /** Writes an audit event in the transaction; absent: the store keeps no audit trail (the engine's deps.audit is used). */
+  audit?(event: AuditEvent): Promise<void>;
+}
+
 /** What the engine needs from storage; the SQL adapters implement it. */
 export interface TwoFactorStore {
   liveEmailCodes(userId: string, now: number): Promise<LiveEmailCode[]>; // oldest first
@@ -46,6 +62,18 @@ export interface TwoFactorStore {
    * else a failure row with `id` and one more consecutive failure are written.
    */
   reserveCheck(userId: string, kind: MethodName, at: number, id: string, limits: ReservationLimits): Promise<Reservation>;
+  /**
+   * Runs one whole check (state, verification with its replay guard, success or failure
+   * bookkeeping, audit) as one transaction under the user's lock: all of it is stored, or
+   * none. `at` is the time of the audit events written through `tx.audit`. The body must use
+   * only `tx` (on SQLite the one connection is held until it ends) and must not wait for
+   * anything slow (the password and passkey checks reserve first and settle after instead).
+   */
+  runCheck<T>(userId: string, at: number, body: (tx: CheckTransaction) => Promise<T>): Promise<T>;
+  /** A check in `runCheck` failed: its failure row and one more in a row; true when this failure suspended the user. */
+  failedCheck(userId: string, kind: MethodName, at: number, id: string, maxConsecutive: number): Promise<boolean>;
+  /** A check in `runCheck` passed: the run of consecutive failures ends. */
+  resetFailuresInRow(userId: string): Promise<void>;
   /** The reserved check passed: its failure row is given back and the consecutive count starts again. */
   checkPassed(userId: string, id: string): Promise<void>;
   /** The reserved check failed: true for the one call whose failure suspended the user. */
@@ -96,6 +124,11 @@ export interface TwoFactorDeps {
   limits?: TwoFactorLimits;
   /** Appends to the audit trail; absent only in unit tests. */
   audit?(event: AuditEvent): Promise<void>;
+  /**
+   * The log line of an event a check's transaction stored (`CheckTransaction.audit`), told
+   * once that transaction has committed; absent: no log line.
+   */
+  auditLogged?(event: AuditEvent): void;
   /** Passkey storage and the relying party; absent: passkeys are never offered or accepted. */
   webauthn?: WebAuthnDeps;
   /** The client of the current call (see `forClient`): for per-address limits and the audit trail. */

@@ -21,6 +21,12 @@ export interface SecondFactorMethod {
   challenge(deps: TwoFactorDeps, user: User, available: string[], send: boolean): Promise<ChallengeDetails>;
   /** True for a good code, which is spent (replay-proof); runs inside the failure budget. */
   verify(deps: TwoFactorDeps, user: User, code: string): Promise<boolean>;
+  /**
+   * Its `verify` waits for slow work (argon2 off the event loop, a passkey's signature and
+   * its own storage): the check is reserved before and settled after, instead of running as
+   * one transaction that would hold SQLite's one connection across the wait.
+   */
+  slow?: true;
 }
 
 /** The details of a method that sends nothing: only which method and which are available. */

@@ -12,4 +12,5 @@ export const passwordMethod: SecondFactorMethod = {
   accepts: () => true,
   challenge: async (_deps, _user, available) => plainChallenge('password', available),
   verify: verifyPasswordCode,
+  slow: true,
 };

@@ -90,4 +90,5 @@ export const webauthnMethod: SecondFactorMethod = {
     return details;
   },
   verify: async (deps, user, code) => (deps.webauthn ? verifyAssertion(deps, deps.webauthn, user, code) : false),
+  slow: true,
 };
