@@ -99,7 +99,7 @@ describe('SQLite group commit', () => {
     const pool = await totpUsers(app, N, 'batch');
     const users = await Promise.all(pool.map(async (p) => ({ user: (await app.store.users.byId(p.userId)) as User, code: totpAt(p.secret!, w.clock.now()) })));
     const check = (x: { user: User; code: string }) =>
-      checkSecondFactor(app.twoFactor, { user: x.user, purpose: 'call', policy: 'always', code: x.code, method: 'totp' });
+      checkSecondFactor(app.engineDeps, { user: x.user, purpose: 'call', policy: 'always', code: x.code, method: 'totp' });
     return { users, check };
   }
 
