@@ -14,6 +14,8 @@ export interface OpenDatabase {
   /** Where the data lives, with any password removed: safe to log. */
   where: string;
   close(): Promise<void>;
+  /** SQLite only: the connection itself, for the session cache's change hooks (src/store/session-cache.ts). */
+  sqlite?: SqliteDatabase.Database;
 }
 
 // BIGINT columns hold epoch milliseconds, well inside 2^53: read them as numbers.
@@ -56,7 +58,7 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
-    opened = { db, kind: 'sqlite', where: file, close: () => db.destroy() };
+    opened = { db, kind: 'sqlite', where: file, close: () => db.destroy(), sqlite };
   }
   await migrateToLatest(opened.db);
   return opened;
