@@ -150,15 +150,26 @@ const BOOKKEEPING = new Set(['last_used_at', 'client_address', 'user_agent']);
 function sqliteFind(db: Kysely<Database>, sqlite: SqliteDatabase.Database, cache: SessionCache): SessionLookup['find'] {
   watchChanges(sqlite, cache);
   // Changes when another connection (the `twofold` command, another server on the same
-  // file) commits; this connection's own writes are seen by the triggers. About 2 µs, on
-  // every call, so that a change committed before a call starts is never missed.
+  // file) commits; this connection's own writes are seen by the triggers. Reading it costs a
+  // few microseconds (SQLite takes the WAL index's read lock), as much as the rest of a cached
+  // call, so it is read once per turn of the event loop, at the first call of the turn. The
+  // calls of one turn are those whose sockets were ready when the loop polled them, before
+  // that read: a call sent after another process's commit was answered comes in a later turn
+  // (the one exception: more bytes arriving, during that one poll, on a socket that was
+  // already ready, e.g. a second DDP method sent without waiting for the first's answer).
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
   let seen = dataVersion.get();
+  let checked = false;
+  const nextTurn = () => { checked = false; };
   return async (tokenHash, now) => {
-    const version = dataVersion.get();
-    if (version !== seen) {
-      cache.clear();
-      seen = version;
+    if (!checked) {
+      checked = true;
+      setImmediate(nextTurn);
+      const version = dataVersion.get();
+      if (version !== seen) {
+        cache.clear();
+        seen = version;
+      }
     }
     return cache.get(tokenHash, now)?.session ?? readAndKeep(db, cache, tokenHash, now);
   };
