@@ -54,6 +54,13 @@ for (const storeName of storesUnderTest) {
       assert.equal((await store.sessions.find(hash, 2000))?.user.active, false);
     });
 
+    it('a deleted user has no session any more', async () => {
+      const hash = await userWithToken('gone');
+      assert.ok(await store.sessions.find(hash, 2000));
+      assert.equal(await store.users.delete('gone'), true);
+      assert.equal(await store.sessions.find(hash, 2000), null);
+    });
+
     it('noting that a session was used does not count as a change', async () => {
       const hash = await userWithToken('used');
       await store.sessions.find(hash, 2000);
