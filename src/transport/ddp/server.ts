@@ -109,7 +109,8 @@ export function createDdpServer({ app, registry, track }: DdpServerOptions): Ddp
   let closing = false;
 
   async function contextFor(conn: Connection, answer: SecondFactorAnswer): Promise<OperationContext> {
-    // Re-read on every call: a revoked token or a changed 2FA state takes effect at once.
+    // Checked on every call, a revoked token or a changed 2FA state taking effect at once (from
+    // memory only while the copy is known to be current: src/store/session-cache.ts).
     const found = conn.userId && conn.tokenHash ? await authenticateTokenHash(app, conn.tokenHash, conn.userId) : null;
     if (!found) {
       conn.userId = null;
