@@ -72,15 +72,19 @@ for (const store of storesUnderTest) {
       assert.equal(made.status, 200, JSON.stringify(made.body));
       const pat = { userId: auth.userId, authToken: made.body.token };
       assert.equal((await me(pat)).status, 200);
+      const patDdp = await DdpTestClient.open(t.wsUrl);
+      await patDdp.call('login', { resume: pat.authToken });
+      assert.equal((await patDdp.call('twofold:me')).username, 'pat');
       const removed = await rest(t.url, 'POST', '/api/v1/users.removePersonalAccessToken', { auth, body: { tokenName: 'bot' }, headers: always });
       assert.equal(removed.status, 200, JSON.stringify(removed.body));
-      assert.equal((await me(pat)).status, 401);
+      await refusedEverywhere(pat, patDdp);
       assert.equal((await me(auth)).status, 200);
     });
 
     it('a second factor switched on is asked for at the next call; a success is remembered at the next call', async () => {
       const { auth, ddp } = await loggedIn('sue');
       assert.equal((await rename(auth, 'Sue')).body.details.method, 'password');
+      assert.equal((await ddpError(ddp.call('saveUserProfile', { realname: 'Sue' }))).details?.method, 'password');
       // Email codes on: the same token is now asked for an emailed code, not the password.
       await t.server.app.store.users.update(auth.userId, { email2faEnabled: true });
       const asked = await t.mail.nextCode('sue@example.com', async () => {
@@ -88,6 +92,8 @@ for (const store of storesUnderTest) {
         assert.equal(r.body.errorType, 'totp-required');
         assert.equal(r.body.details.method, 'email');
       });
+      // The DDP connection logged in before the change is asked for the new method too.
+      assert.equal((await ddpError(ddp.call('saveUserProfile', { realname: 'Sue' }))).details?.method, 'email');
       const confirmed = await rest(t.url, 'POST', '/api/v1/users.updateOwnBasicInfo', {
         auth, body: { data: { name: 'Sue A' } }, headers: { 'x-2fa-method': 'email', 'x-2fa-code': asked },
       });
