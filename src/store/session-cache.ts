@@ -113,9 +113,10 @@ export interface SessionCacheOptions {
 /**
  * How this store finds sessions. SQLite: a copy is used with no SQL at all, because every
  * change is seen as it is made (temporary triggers on this connection) or, when another
- * process made it, by `PRAGMA data_version` before each use. PostgreSQL: a copy is used
- * only after one indexed read confirms the user's session_version, which triggers bump in
- * the transaction of every change, whichever instance made it (migration 0009).
+ * process made it, by `PRAGMA data_version` (read at the first call of each event-loop
+ * turn). PostgreSQL: a copy is used only after one indexed read confirms the user's
+ * session_version, which triggers bump in the transaction of every change, whichever
+ * instance made it (migration 0009).
  */
 export function sessionLookup(opened: OpenDatabase, options: SessionCacheOptions): SessionLookup & { cache: SessionCache | null } {
   const { db } = opened;
