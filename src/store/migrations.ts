@@ -243,7 +243,8 @@ const migrations: Record<string, Migration> = {
         END $$`.execute(db);
       // A token revoked, or remembered (twofa_until). Not an insert (a new token is in no
       // cache) nor the session list's bookkeeping (last_used_at, client_address, user_agent),
-      // which every call may write.
+      // which every call may write. A column added to login_tokens later that the session
+      // lookup reads must be added to this list by that migration.
       await sql`CREATE TRIGGER login_tokens_session_version AFTER DELETE OR UPDATE OF
         token_hash, user_id, kind, name, bypass_2fa, created_at, expires_at, twofa_until, twofa_fingerprint, last_token_part
         ON login_tokens FOR EACH ROW EXECUTE FUNCTION twofold_bump_session_version()`.execute(db);
