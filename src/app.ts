@@ -70,7 +70,10 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
   const random = overrides.random ?? cryptoRandom;
   const { key, source } = loadServerKey(settings.dataDir, settings.secretKey);
   const keys = new ServerKeys(key);
-  const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, commitDelayMs: settings.sqliteCommitDelay });
+  const store = await openStore({
+    databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, commitDelayMs: settings.sqliteCommitDelay,
+    sessionCache: { maxEntries: settings.sessionCacheSize, maxAgeMs: settings.sessionCacheMaxAge * 1000 },
+  });
   log.info({ store: store.kind, where: store.where, serverKey: source === 'TWOFOLD_SECRET_KEY' ? source : 'file' }, 'store ready');
   const outboxDir = join(settings.dataDir, 'outbox');
   const mailer = overrides.mailer ?? (settings.smtpUrl

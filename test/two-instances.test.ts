@@ -12,9 +12,9 @@ import pg from 'pg';
 import { FakeClock } from '../src/core/clock.ts';
 import { createUser } from '../src/operations/shared/accounts.ts';
 import { spawnServer, type ChildServer } from './helpers/child.ts';
-import { sha256 } from './helpers/ddp.ts';
+import { ddpError, DdpTestClient, sha256 } from './helpers/ddp.ts';
 import { withDirectApp } from './helpers/direct.ts';
-import { loginAttempt, rest } from './helpers/rest.ts';
+import { loginAttempt, rest, restLogin } from './helpers/rest.ts';
 import { MailCatcher } from './helpers/smtp.ts';
 import { freshPostgresDatabase } from './helpers/stores.ts';
 
@@ -44,8 +44,8 @@ if (!process.env.TEST_DATABASE_URL) {
       // Made an hour ago, so the new-account grace period is over.
       const anHourAgo = new FakeClock(Date.now() - 3_600_000);
       await withDirectApp({ ...shared, dataDir: dirs[0]! }, async (app) => {
-        for (const username of ['ann', 'bob', 'cat', 'dan', 'eve', 'fin']) {
-          await createUser(app, { username, email: `${username}@example.com`, verified: true, password: { plain: `${username} pw` }, email2fa: !['dan', 'fin'].includes(username) });
+        for (const username of ['ann', 'bob', 'cat', 'dan', 'eve', 'fin', 'gus', 'hal']) {
+          await createUser(app, { username, email: `${username}@example.com`, verified: true, password: { plain: `${username} pw` }, email2fa: !['dan', 'fin', 'gus', 'hal'].includes(username) });
         }
       }, anHourAgo);
       const env = (dir: string) => ({
@@ -142,6 +142,46 @@ if (!process.env.TEST_DATABASE_URL) {
       assert.equal(onB.status, 200, JSON.stringify(onB.body));
       assert.equal(onB.body.user.name, 'Dan B');
       assert.equal((await rename(b.url, 'Dan C', { 'user-agent': 'another browser' })).body.errorType, 'totp-required', 'another client is asked');
+    });
+
+    it('a token logged out on one instance is refused at the next call on the other, which had its session in memory', async () => {
+      const auth = await restLogin(a.url, 'gus', 'gus pw');
+      const me = (url: string) => rest(url, 'GET', '/api/v1/me', { auth });
+      assert.equal((await me(b.url)).status, 200);
+      assert.equal((await me(b.url)).status, 200);
+      const ddp = await DdpTestClient.open(`${b.url.replace(/^http/, 'ws')}/websocket`);
+      await ddp.call('login', { resume: auth.authToken });
+      assert.equal((await ddp.call('twofold:me')).username, 'gus');
+
+      assert.equal((await rest(a.url, 'POST', '/api/v1/logout', { auth })).status, 200);
+      assert.equal((await me(b.url)).status, 401);
+      assert.equal((await ddpError(ddp.call('twofold:me'))).error, 'unauthorized');
+      ddp.close();
+    });
+
+    it('of calls racing a logout on both instances, none that starts after the logout was answered succeeds', async () => {
+      const auth = await restLogin(a.url, 'hal', 'hal pw');
+      const calls: Promise<{ started: number; status: number }>[] = [];
+      const launch = () => {
+        const started = performance.now();
+        calls.push(rest(calls.length % 2 ? a.url : b.url, 'GET', '/api/v1/me', { auth }).then((r) => ({ started, status: r.status })));
+      };
+      for (let i = 0; i < 150; i++) launch();
+      let answeredAt = Infinity;
+      const logout = rest(a.url, 'POST', '/api/v1/logout', { auth }).then((r) => { answeredAt = performance.now(); return r; });
+      // Calls keep starting while the logout is on its way, and 150 more once it is answered.
+      while (answeredAt === Infinity && calls.length < 2000) {
+        launch();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (let i = 0; i < 150; i++) launch();
+      assert.equal((await logout).status, 200);
+      const results = await Promise.all(calls);
+      const late = results.filter((r) => r.started > answeredAt);
+      assert.ok(late.length >= 150);
+      assert.deepEqual(late.filter((r) => r.status !== 401), []);
+      assert.ok(results.every((r) => r.status === 200 || r.status === 401), JSON.stringify(results.filter((r) => r.status !== 200 && r.status !== 401)));
+      assert.ok(results.some((r) => r.status === 200), 'calls made before the logout passed');
     });
   });
 }

@@ -19,6 +19,8 @@ describe('settings', () => {
     assert.equal(s.totpMaxDelta, 1);
     assert.equal(s.loginTokenTtl, 90 * 86_400);
     assert.deepEqual(s.messageOperations2fa, []);
+    assert.equal(s.sessionCacheSize, 10_000);
+    assert.equal(s.sessionCacheMaxAge, 60);
   });
 
   it('reads values from the environment', () => {

@@ -17,6 +17,8 @@ export interface OpenDatabase {
   close(): Promise<void>;
   /** SQLite only: how many batches the group commit made (tests and the bench read it). */
   groupCommit?: GroupCommitStats;
+  /** SQLite only: the writing connection and its batches' ends, for the session cache (src/store/session-cache.ts). */
+  sqlite?: { writer: SqliteDatabase.Database; afterBatch(listener: () => void): void };
 }
 
 // BIGINT columns hold epoch milliseconds, well inside 2^53: read them as numbers.
@@ -70,7 +72,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<OpenDatabase>
     reader.pragma('busy_timeout = 5000');
     const driver = new GroupCommitDriver(sqlite, { reader, delayMs: opts.commitDelayMs ?? 0 });
     const db = new Kysely<Database>({ dialect: new GroupCommitDialect(driver) });
-    opened = { db, kind: 'sqlite', where: file, close: () => db.destroy(), groupCommit: driver.stats };
+    opened = {
+      db, kind: 'sqlite', where: file, close: () => db.destroy(), groupCommit: driver.stats,
+      sqlite: { writer: sqlite, afterBatch: (listener) => driver.afterBatch(listener) },
+    };
   }
   await migrateToLatest(opened.db);
   return opened;

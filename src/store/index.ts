@@ -2,6 +2,7 @@ import { AuditStore } from './audit.ts';
 import { DeviceStore } from './devices.ts';
 import { openDatabase, type DatabaseOptions, type OpenDatabase } from './database.ts';
 import { RateLimitStore } from './limits.ts';
+import { sessionLookup, type SessionCache, type SessionCacheOptions, type SessionLookup } from './session-cache.ts';
 import { MessageStore } from './messages.ts';
 import { TokenStore } from './tokens.ts';
 import { SqlTwoFactorStore } from './twofactor.ts';
@@ -18,13 +19,16 @@ export interface Store extends OpenDatabase {
   audit: AuditStore;
   devices: DeviceStore;
   webauthn: SqlWebAuthnStore;
+  /** How calls find their session: from memory when it is known to be current (src/store/session-cache.ts). */
+  sessions: SessionLookup & { cache: SessionCache | null };
 }
 
-export async function openStore(opts: DatabaseOptions): Promise<Store> {
-  const opened = await openDatabase(opts);
+export async function openStore(opts: DatabaseOptions & { sessionCache?: SessionCacheOptions }): Promise<Store> {
+  const { sessionCache: _sessionCache, ...databaseOptions } = opts;
+  const opened = await openDatabase(databaseOptions);
   const users = new UserStore(opened.db);
   const tokens = new TokenStore(opened.db);
   return { ...opened, users, tokens, twoFactor: new SqlTwoFactorStore(opened.db, users, tokens), messages: new MessageStore(opened.db),
     limits: new RateLimitStore(opened.db), audit: new AuditStore(opened.db), devices: new DeviceStore(opened.db),
-    webauthn: new SqlWebAuthnStore(opened.db) };
+    webauthn: new SqlWebAuthnStore(opened.db), sessions: sessionLookup(opened, opts.sessionCache ?? { maxEntries: 0, maxAgeMs: 0 }) };
 }

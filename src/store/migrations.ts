@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
 
 // Migrations are code, listed in order; they run on every start and are idempotent by
 // Kysely's bookkeeping table (with a lock, so several instances may start at once).
@@ -205,6 +205,54 @@ const migrations: Record<string, Migration> = {
         .addColumn('user_agent', 'text')
         .execute();
       await db.schema.createIndex('remembered_devices_user').on('remembered_devices').columns(['user_id', 'created_at']).execute();
+    },
+  },
+  '0009_session_version': {
+    async up(db: Kysely<any>) {
+      // Sessions kept in memory (src/store/session-cache.ts) must see every change to what
+      // authentication reads, made by any instance. On PostgreSQL each call compares the
+      // user's version with the one its copy was read at; triggers bump it in the very
+      // transaction of the change, so no write path (present or future) can forget to, and a
+      // revocation is visible to every instance as soon as it commits. SQLite has one writer
+      // process at a time and sees changes without a read per call (temporary triggers and
+      // `PRAGMA data_version`), so the column stays 0 there.
+      await db.schema.alterTable('users').addColumn('session_version', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+      await sql`CREATE FUNCTION twofold_users_session_version() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          NEW.session_version := OLD.session_version + 1;
+          RETURN NEW;
+        END $$`.execute(db);
+      // Any change to the user's row (deactivation, roles, password, methods, the last TOTP
+      // step); a bump made by the triggers below is not bumped twice.
+      await sql`CREATE TRIGGER users_session_version BEFORE UPDATE ON users FOR EACH ROW
+        WHEN (NEW.session_version = OLD.session_version) EXECUTE FUNCTION twofold_users_session_version()`.execute(db);
+      await sql`CREATE FUNCTION twofold_bump_session_version() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP <> 'INSERT' THEN
+            UPDATE users SET session_version = session_version + 1 WHERE id = OLD.user_id;
+          END IF;
+          IF TG_OP = 'INSERT' THEN
+            UPDATE users SET session_version = session_version + 1 WHERE id = NEW.user_id;
+          ELSIF TG_OP = 'UPDATE' THEN
+            IF NEW.user_id IS DISTINCT FROM OLD.user_id THEN
+              UPDATE users SET session_version = session_version + 1 WHERE id = NEW.user_id;
+            END IF;
+          END IF;
+          RETURN NULL;
+        END $$`.execute(db);
+      // A token revoked, or remembered (twofa_until). Not an insert (a new token is in no
+      // cache) nor the session list's bookkeeping (last_used_at, client_address, user_agent),
+      // which every call may write. A column added to login_tokens later that the session
+      // lookup reads must be added to this list by that migration.
+      await sql`CREATE TRIGGER login_tokens_session_version AFTER DELETE OR UPDATE OF
+        token_hash, user_id, kind, name, bypass_2fa, created_at, expires_at, twofa_until, twofa_fingerprint, last_token_part
+        ON login_tokens FOR EACH ROW EXECUTE FUNCTION twofold_bump_session_version()`.execute(db);
+      await sql`CREATE TRIGGER user_emails_session_version AFTER INSERT OR UPDATE OR DELETE
+        ON user_emails FOR EACH ROW EXECUTE FUNCTION twofold_bump_session_version()`.execute(db);
+      // Authentication reads only how many passkeys a user has.
+      await sql`CREATE TRIGGER webauthn_credentials_session_version AFTER INSERT OR DELETE OR UPDATE OF user_id
+        ON webauthn_credentials FOR EACH ROW EXECUTE FUNCTION twofold_bump_session_version()`.execute(db);
     },
   },
 };

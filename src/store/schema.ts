@@ -18,6 +18,7 @@ export interface UsersTable {
   totp_secret: string | null; // AES-256-GCM sealed
   totp_pending_secret: string | null; // sealed, set by enrolment until validated
   totp_last_step: number | null; // last accepted time step: a step is accepted once
+  session_version: Generated<number>; // PostgreSQL: bumped by triggers on every change a cached session must see (migration 0009)
 }
 
 export interface UserEmailsTable {

@@ -19,7 +19,7 @@ function sessionQuery(db: Kysely<Database>, tokenHash: string, now: number) {
       't.expires_at', 't.twofa_until', 't.twofa_fingerprint', 't.last_token_part',
       'u.id', 'u.username', 'u.username_lower', 'u.name', 'u.password_hash', 'u.roles', 'u.active', 'u.require_password_change',
       'u.created_at', 'u.email2fa_enabled', 'u.totp_enabled', 'u.totp_secret', 'u.totp_pending_secret', 'u.totp_last_step',
-      'e.address', 'e.verified',
+      'u.session_version', 'e.address', 'e.verified',
     ])
     // The passkey count decides whether `webauthn` is offered; a subquery keeps it one statement.
     .select((eb) => eb.selectFrom('webauthn_credentials as w').select((w) => w.fn.countAll().as('n'))
@@ -31,9 +31,23 @@ function sessionQuery(db: Kysely<Database>, tokenHash: string, now: number) {
 
 type SessionRow = Awaited<ReturnType<ReturnType<typeof sessionQuery>['execute']>>[number];
 
+export interface LiveSession {
+  token: LoginToken;
+  user: User;
+}
+
 const compiled = new WeakMap<Kysely<Database>, CompiledQuery<SessionRow>>();
 
-export async function findLiveSession(db: Kysely<Database>, tokenHash: string, now: number): Promise<{ token: LoginToken; user: User } | null> {
+export async function findLiveSession(db: Kysely<Database>, tokenHash: string, now: number): Promise<LiveSession | null> {
+  return (await readLiveSession(db, tokenHash, now))?.session ?? null;
+}
+
+/**
+ * As findLiveSession, with the user's `session_version` read in the same statement: on
+ * PostgreSQL, triggers bump it with every change to what the session holds (migration 0009),
+ * so a copy kept in memory is still good exactly while the version is unchanged.
+ */
+export async function readLiveSession(db: Kysely<Database>, tokenHash: string, now: number): Promise<{ session: LiveSession; version: number } | null> {
   // Built and compiled once per database: building the query costs about as much as running it.
   let template = compiled.get(db);
   if (!template) {
@@ -47,5 +61,21 @@ export async function findLiveSession(db: Kysely<Database>, tokenHash: string, n
   if (!first) return null;
   const token = toToken({ ...first, name: first.token_name, created_at: first.token_created_at });
   const emails = rows.flatMap((r) => (r.address === null || r.verified === null ? [] : [{ address: r.address, verified: r.verified }]));
-  return { token, user: toUser(first, emails, Number(first.webauthn_count ?? 0)) };
+  return { session: { token, user: toUser(first, emails, Number(first.webauthn_count ?? 0)) }, version: Number(first.session_version) };
+}
+
+const versionQuery = (db: Kysely<Database>, userId: string) =>
+  db.selectFrom('users').select('session_version').where('id', '=', userId);
+const compiledVersion = new WeakMap<Kysely<Database>, CompiledQuery<{ session_version: number }>>();
+
+/** The user's session version (PostgreSQL: bumped by every change to a session of theirs), or null when the user is gone. */
+export async function sessionVersion(db: Kysely<Database>, userId: string): Promise<number | null> {
+  let template = compiledVersion.get(db);
+  if (!template) {
+    template = versionQuery(db, '').compile();
+    if (template.parameters.length !== 1) throw new Error('session version query: expected one parameter');
+    compiledVersion.set(db, template);
+  }
+  const { rows } = await db.executeQuery<{ session_version: number }>({ ...template, parameters: [userId] });
+  return rows[0] ? Number(rows[0].session_version) : null;
 }

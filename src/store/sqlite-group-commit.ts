@@ -128,6 +128,7 @@ export class GroupCommitDriver implements Driver {
   private readonly reads: ((source: string) => CachedStatement) | null;
   private batch: Batch | null = null;
   private commitScheduled = false;
+  private readonly batchListeners: (() => void)[] = [];
 
   constructor(private readonly writer: SqliteDatabase.Database, private readonly options: GroupCommitOptions = {}) {
     this.writes = statementCache(writer);
@@ -135,6 +136,15 @@ export class GroupCommitDriver implements Driver {
   }
 
   async init(): Promise<void> {}
+
+  /** Called when a batch has ended (committed or not), before any of its callers is answered. */
+  afterBatch(listener: () => void): void {
+    this.batchListeners.push(listener);
+  }
+
+  private batchEnded(): void {
+    for (const listener of this.batchListeners) listener();
+  }
 
   async acquireConnection(): Promise<DatabaseConnection> {
     await this.mutex.lock();
@@ -181,6 +191,7 @@ export class GroupCommitDriver implements Driver {
       this.batch = null;
       b.failure = error;
       this.stats.failedCommits++;
+      this.batchEnded();
       b.reject(error);
     }
   }
@@ -270,11 +281,13 @@ export class GroupCommitDriver implements Driver {
         // Nothing more to undo here: the members hear of the COMMIT's error below.
       }
       this.stats.failedCommits++;
+      this.batchEnded();
       b.reject(error);
       return;
     }
     this.stats.commits++;
     this.stats.committedCallers += b.members;
+    this.batchEnded();
     b.resolve();
   }
 

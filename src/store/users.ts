@@ -117,7 +117,7 @@ export class UserStore {
   }
 
   async update(id: string, patch: UserPatch): Promise<void> {
-    const set: Partial<UsersTable> = {};
+    const set: Partial<Omit<UsersTable, 'session_version'>> = {};
     if (patch.username !== undefined) { set.username = patch.username; set.username_lower = patch.username.toLowerCase(); }
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.passwordHash !== undefined) set.password_hash = patch.passwordHash;

@@ -5,7 +5,6 @@ import { TwofoldError } from '../../core/errors.ts';
 import { newId, newToken } from '../../core/random.ts';
 import { verifyEmailMail } from '../../mail/templates.ts';
 import { insertEmailVerification, takeEmailVerification } from '../../store/email-verifications.ts';
-import { findLiveSession } from '../../store/sessions.ts';
 import { digestPassword } from '../../adapters/passwords.ts';
 
 export interface CreateUserInput {
@@ -92,7 +91,8 @@ export async function authenticateToken(app: App, token: string, userId?: string
 
 /** As authenticateToken, for a session that kept the hash (a DDP connection re-checks it on every call). */
 export async function authenticateTokenHash(app: App, tokenHash: string, userId?: string) {
-  const found = await findLiveSession(app.store.db, tokenHash, app.clock.now());
+  // From memory when the copy is known to be current, else one read (src/store/session-cache.ts).
+  const found = await app.store.sessions.find(tokenHash, app.clock.now());
   if (!found || (userId !== undefined && found.token.userId !== userId)) return null;
   if (!found.user.active) return null;
   return found;

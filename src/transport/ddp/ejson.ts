@@ -5,9 +5,20 @@ const MAX_DEPTH = 64;
 
 export class EjsonDepthError extends Error {}
 
+// Both directions hand back the value itself when nothing in it needs converting, which is
+// nearly every DDP frame: a copy of each frame in and each answer out was garbage the
+// collector paid for on every method (bench profile of (4)).
+
 export function fromEjson(value: unknown, depth = 0): unknown {
   if (depth > MAX_DEPTH) throw new EjsonDepthError('too deeply nested');
-  if (Array.isArray(value)) return value.map((v) => fromEjson(v, depth + 1));
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const v = fromEjson(value[i], depth + 1);
+      if (v !== value[i]) (out ??= value.slice())[i] = v;
+    }
+    return out ?? value;
+  }
   if (value === null || typeof value !== 'object') return value;
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
@@ -19,19 +30,56 @@ export function fromEjson(value: unknown, depth = 0): unknown {
       return Object.fromEntries(Object.entries(inner).map(([k, v]) => [k, fromEjson(v, depth + 1)]));
     }
   }
-  const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = fromEjson(obj[k], depth + 1);
-  return out;
+  let out: Record<string, unknown> | null = null;
+  for (const k of keys) {
+    const v = fromEjson(obj[k], depth + 1);
+    if (v !== obj[k]) out ??= { ...obj }, out[k] = v;
+  }
+  return out ?? obj;
 }
+
+const ESCAPED = new Set(['$date', '$binary', '$escape']);
 
 export function toEjson(value: unknown): unknown {
   if (value instanceof Date) return { $date: value.getTime() };
   if (Buffer.isBuffer(value)) return { $binary: value.toString('base64') };
-  if (Array.isArray(value)) return value.map(toEjson);
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const v = toEjson(value[i]);
+      if (v !== value[i]) (out ??= value.slice())[i] = v;
+    }
+    return out ?? value;
+  }
   if (value === null || typeof value !== 'object') return value;
+  // Only plain objects are passed through as they are: JSON.stringify would call another
+  // class's toJSON, where a copy takes its own enumerable properties.
+  const proto = Object.getPrototypeOf(value);
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  let out: Record<string, unknown> | null = proto === Object.prototype || proto === null ? null : {};
+  let count = 0;
+  let lastKey = '';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = obj[k];
+    if (v === undefined) {
+      out ??= copyOfFirst(obj, keys, i);
+      continue;
+    }
+    const converted = toEjson(v);
+    if (converted !== v) out ??= copyOfFirst(obj, keys, i);
+    if (out) out[k] = converted;
+    count++;
+    lastKey = k;
+  }
+  if (count === 1 && ESCAPED.has(lastKey)) return { $escape: out ?? obj };
+  return out ?? obj;
+}
+
+/** The first `n` keys of an object none of whose values (so far) needed converting or dropping. */
+function copyOfFirst(obj: Record<string, unknown>, keys: string[], n: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toEjson(v);
-  const keys = Object.keys(out);
-  if (keys.length === 1 && (keys[0] === '$date' || keys[0] === '$binary' || keys[0] === '$escape')) return { $escape: out };
+  for (let j = 0; j < n; j++) out[keys[j]!] = obj[keys[j]!];
   return out;
 }

@@ -161,6 +161,9 @@ function twoFactorAnswer(req: FastifyRequest) {
   return parseAnswer({ code: header(req, 'x-2fa-code', method === 'webauthn' ? MAX_WEBAUTHN_ANSWER_LENGTH : undefined), method });
 }
 
+/** A REST call has no session of its own to change (the token is the client's); one object for all of them. */
+const NO_SESSION: OperationContext['session'] = { loggedIn() {}, loggedOut() {} };
+
 async function restContext(app: App, req: FastifyRequest): Promise<OperationContext> {
   return {
     app,
@@ -168,6 +171,6 @@ async function restContext(app: App, req: FastifyRequest): Promise<OperationCont
     ...await identify(app, req),
     // An unknown method name in the header is no name: the user's own method checks the code.
     answer: twoFactorAnswer(req),
-    session: { loggedIn() {}, loggedOut() {} },
+    session: NO_SESSION,
   };
 }
