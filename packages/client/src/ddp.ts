@@ -3,7 +3,7 @@
 // `{twoFactorCode, twoFactorMethod}` parameter; a login with `{totp: {login, code}}`.
 // The WebSocket is the global one (browsers, Node ≥ 22) or the constructor the caller
 // passes (`ws` on Node 20), so the browser build never pulls in `ws`.
-import { withChallenges, type Answer } from './challenge.ts';
+import { toAnswer, withChallenges, type Answer } from './challenge.ts';
 import { sha256Hex } from './digest.ts';
 import { fromEjson, toEjson } from './ejson.ts';
 import { serverError, TwofoldClientError } from './errors.ts';
@@ -164,6 +164,7 @@ export class DdpClient {
 
   async #login(request: Record<string, unknown>, options: LoginOptions = {}): Promise<DdpLoginResult> {
     const hooks = options.onChallenge ? { ...this.#options, onChallenge: options.onChallenge } : this.#options;
+    const first = options.answer ? toAnswer(options.answer, 'totp') ?? undefined : undefined;
     const result = await withChallenges(hooks, { transport: 'ddp', call: 'login' }, (answer) => {
       if (!answer) return this.#apply('login', [request]);
       const login = answer.code !== undefined && (options.rememberDevice || answer.rememberDevice) ? { ...request, rememberDevice: true } : request;
@@ -172,7 +173,7 @@ export class DdpClient {
       if (answer.method === 'webauthn') return this.#apply('login', [login, trailing(answer)]);
       // Otherwise the second factor wraps the same request (spec §1); the server picks the method.
       return this.#apply('login', [{ totp: { login, code: trailing(answer).twoFactorCode } }]);
-    });
+    }, first);
     const r = result as DdpLoginResult;
     if (!r || typeof r.id !== 'string' || typeof r.token !== 'string') {
       throw new TwofoldClientError('bad-response', { transport: 'ddp', reason: 'The login answer has no token' });

@@ -71,7 +71,7 @@ export class RestClient {
     // `{hashed}` is the REST form of Meteor's digest (spec §1): the plaintext stays here.
     const body: Json = { user, password: { hashed: await sha256Hex(password) } };
     if (options.deviceToken) body.deviceToken = options.deviceToken;
-    return this.#login(body, options.rememberDevice === true, options.onChallenge);
+    return this.#login(body, options);
   }
 
   /** Logs in again with a token from an earlier login; never challenged. */
@@ -117,18 +117,19 @@ export class RestClient {
     return withChallenges(hooks, { transport: 'rest', call: full }, send, first);
   }
 
-  async #login(body: Json, rememberDevice = false, onChallenge?: ChallengeHook): Promise<RestLoginResult> {
+  async #login(body: Json, options: LoginOptions = {}): Promise<RestLoginResult> {
     const path = '/api/v1/login';
-    const hooks = onChallenge ? { ...this.#options, onChallenge } : this.#options;
+    const hooks = options.onChallenge ? { ...this.#options, onChallenge: options.onChallenge } : this.#options;
+    const first = options.answer ? toAnswer(options.answer, 'totp') ?? undefined : undefined;
     const result = await withChallenges(hooks, { transport: 'rest', call: path }, async (answer) => {
       const sent = { ...body };
       // The login body's `code` takes a code, not a passkey's assertion (longer than the body
       // allows a code to be): that travels in x-2fa-code alone, as on any other call.
       if (answer?.code !== undefined && answer.method !== 'webauthn') sent.code = answer.code;
-      if (answer?.code !== undefined && (rememberDevice || answer.rememberDevice)) sent.rememberDevice = true;
+      if (answer?.code !== undefined && (options.rememberDevice || answer.rememberDevice)) sent.rememberDevice = true;
       // Without a login header: an old token must not decide anything about a new login.
       return this.#send('POST', path, { body: sent }, answer, false);
-    });
+    }, first);
     const data = result.data as { userId: string; authToken: string; me: Me; deviceToken?: unknown } | undefined;
     if (!data || typeof data.userId !== 'string' || typeof data.authToken !== 'string') {
       throw new TwofoldClientError('bad-response', { transport: 'rest', reason: 'The login answer has no token' });

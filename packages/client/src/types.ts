@@ -111,6 +111,8 @@ export interface LoginOptions {
   deviceToken?: string | null;
   /** This login's own hook, instead of the client's (e.g. the sign-in page's code form). */
   onChallenge?: ChallengeHook;
+  /** A second factor the caller already has: sent with the first try. */
+  answer?: ChallengeReply;
 }
 
 /** The logged-in user as `GET /api/v1/me` and the login answer describe it. Never a secret. */
