@@ -100,6 +100,15 @@ for (const store of storesUnderTest) {
       assert.equal(own.seen.length, 1);
     });
 
+    it('REST and DDP: a login may carry its answer from the start (e.g. a code typed after a lockout ended)', async () => {
+      const a = await w.totpUser();
+      const hook = recordingHook(() => null);
+      await w.rest({ onChallenge: hook }).login(a.username, a.password, { answer: { code: nextTotp(w.clock, a.secret), method: 'totp' } });
+      const ddp = await w.ddp({ onChallenge: hook });
+      await ddp.loginWithPassword(a.username, a.password, { answer: { code: nextTotp(w.clock, a.secret) } });
+      assert.deepEqual(hook.seen, [], 'never challenged');
+    });
+
     it('REST: onSessionChange says why: login, logout, expired', async () => {
       const a = await w.plainUser();
       const changes: [RestSession | null, SessionChange][] = [];
