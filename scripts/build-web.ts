@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const source = join(repo, 'src/web');
+// The pages call the server through the SDK, bundled from its sources.
+const sdk = join(repo, 'packages/client/src');
 const built = join(repo, 'dist/web/index.html');
 
 function newestMtime(dir: string): number {
@@ -22,7 +24,7 @@ function newestMtime(dir: string): number {
 }
 
 export function webBuildNeeded(): boolean {
-  return !existsSync(built) || statSync(built).mtimeMs < newestMtime(source);
+  return !existsSync(built) || statSync(built).mtimeMs < Math.max(newestMtime(source), newestMtime(sdk));
 }
 
 function viteBin(): string | null {

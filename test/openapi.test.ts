@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { TwofoldError } from '../src/core/errors.ts';
 import { defineOperation, Registry } from '../src/operations/registry.ts';
 import { buildOpenApiDocument } from '../src/transport/rest/openapi.ts';
+import { sha256 } from './helpers/ddp.ts';
 import { rest, restLogin } from './helpers/rest.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { storesUnderTest } from './helpers/stores.ts';
@@ -268,6 +269,57 @@ for (const store of storesUnderTest) {
       for (const h of Object.keys(doc.paths['/api/v1/users.2fa.sendEmailCode'].post.responses['429'].headers)) {
         assert.match(limited.headers.get(h) ?? '', /^\d+$/, `header ${h}`);
       }
+    });
+
+    it('documents DDP over REST (method.call, method.callAnon, the 2FA error inside `message`) and /sockjs/info, as the server answers them', async () => {
+      const check = schemaChecker(doc);
+      const expectValid = (validate: ReturnType<typeof check.at>, body: unknown, what: string) =>
+        assert.ok(validate(body), `${what}: ${JSON.stringify(body)} does not match: ${JSON.stringify(validate.errors)}`);
+      for (const path of ['/api/v1/method.call/{method}', '/api/v1/method.callAnon/{method}']) {
+        assert.ok(doc.paths[path]?.post, `${path} is documented`);
+        assert.equal(resolved.paths[path].post.requestBody.content['application/json'].schema.properties.message.contentSchema.properties.msg.const, 'method');
+      }
+      assert.deepEqual(doc.paths['/api/v1/method.call/{method}'].post.security, [{ userId: [], authToken: [] }]);
+      assert.deepEqual(doc.paths['/api/v1/method.callAnon/{method}'].post.security, []);
+      const call = (anonymous: boolean, method: string, params: unknown[], auth?: { userId: string; authToken: string }) =>
+        rest(t.url, 'POST', `/api/v1/${anonymous ? 'method.callAnon' : 'method.call'}/${method}`, {
+          auth, body: { message: JSON.stringify({ msg: 'method', id: '1', method, params }) },
+        });
+      const result = check.at('components', 'schemas', 'DdpResultMessage');
+      const twoFactorError = check.at('components', 'schemas', 'MeteorTwoFactorError');
+
+      // A user without a second factor confirms with the password fallback (spec §3.1).
+      await t.addUser({ username: 'erin', password: 'erin pw' });
+      const anonLogin = await call(true, 'login', [{ user: { username: 'erin' }, password: { digest: sha256('erin pw'), algorithm: 'sha-256' } }]);
+      assert.equal(anonLogin.status, 200);
+      expectValid(check.responseSchema('/api/v1/method.callAnon/{method}', 'post', '200'), anonLogin.body, 'method.callAnon 200');
+      const loggedIn = JSON.parse(anonLogin.body.message);
+      expectValid(result, loggedIn, 'method.callAnon login result');
+      const erin = { userId: loggedIn.result.id as string, authToken: loggedIn.result.token as string };
+
+      const asked = await call(false, 'personalAccessTokens:generateToken', [{ tokenName: 'doc' }], erin);
+      assert.equal(asked.status, 200);
+      expectValid(check.responseSchema('/api/v1/method.call/{method}', 'post', '200'), asked.body, 'method.call 200 (challenge)');
+      const challenge = JSON.parse(asked.body.message);
+      expectValid(result, challenge, 'method.call challenge');
+      assert.equal(challenge.error.error, 'totp-required');
+      expectValid(twoFactorError, challenge.error, 'the 2FA error inside message');
+
+      const answered = await call(false, 'personalAccessTokens:generateToken', [{ tokenName: 'doc' }, { twoFactorCode: sha256('erin pw'), twoFactorMethod: 'password' }], erin);
+      const done = JSON.parse(answered.body.message);
+      expectValid(result, done, 'method.call result');
+      assert.equal(typeof done.result, 'string', 'the new token');
+
+      const noLogin = await call(false, 'personalAccessTokens:generateToken', [{ tokenName: 'x' }]);
+      assert.equal(noLogin.status, 401);
+      expectValid(check.responseSchema('/api/v1/method.call/{method}', 'post', '401'), noLogin.body, 'method.call 401');
+      const badEnvelope = await rest(t.url, 'POST', '/api/v1/method.callAnon/login', { body: { message: '{"msg":"sub"}' } });
+      assert.equal(badEnvelope.status, 400);
+      expectValid(check.responseSchema('/api/v1/method.callAnon/{method}', 'post', '400'), badEnvelope.body, 'method.callAnon 400');
+
+      const info = await rest(t.url, 'GET', '/sockjs/info');
+      assert.equal(info.status, 200);
+      expectValid(check.responseSchema('/sockjs/info', 'get', '200'), info.body, 'sockjs/info');
     });
   });
 }

@@ -104,6 +104,8 @@ describe('web pages: accessibility and polish (sqlite)', { skip: skipWithoutChro
 
     clock.advance(61);
     const code = await t.mail.nextCode('ada@example.com', () => page.getByRole('button', { name: 'Send a new code' }).click());
+    // The mail can arrive before the browser has the answer and redraws the prompt with a new field.
+    await w.status(/We sent a new code/);
     await field.fill(code);
     await page.keyboard.press('Enter');
     await w.heading('Account security');

@@ -24,8 +24,23 @@ export const PHONE = { width: 390, height: 844 };
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
+export interface BrowserWorldOptions {
+  /** Let the pages read and write the clipboard (the copy buttons). */
+  clipboard?: boolean;
+  /**
+   * Serve the pages at http://localhost:<port> instead of 127.0.0.1: browsers refuse an IP
+   * address as a WebAuthn relying party, and localhost is a secure context over plain HTTP.
+   * The server's WebAuthn origin follows.
+   */
+  localhost?: boolean;
+  /** A Chromium virtual authenticator (DevTools `WebAuthn.addVirtualAuthenticator`) in each context: a passkey that answers by itself. */
+  virtualAuthenticator?: boolean;
+}
+
 export interface BrowserWorld {
   readonly t: TestServer;
+  /** Where the pages are served: the server's URL, or its localhost form. */
+  readonly url: string;
   readonly page: Page;
   readonly context: BrowserContext;
   readonly clock: FakeClock;
@@ -42,8 +57,9 @@ export interface BrowserWorld {
   axe(): Promise<string[]>;
 }
 
-export function browserWorld(settings: Partial<Settings> = {}): BrowserWorld {
+export function browserWorld(settings: Partial<Settings> = {}, options: BrowserWorldOptions = {}): BrowserWorld {
   let t: TestServer;
+  let base: string;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -52,10 +68,11 @@ export function browserWorld(settings: Partial<Settings> = {}): BrowserWorld {
 
   async function openContext(viewport: { width: number; height: number }) {
     context = await browser.newContext({ acceptDownloads: true, viewport, hasTouch: viewport.width < 500 });
+    if (options.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     // Everything is served by Twofold itself: any other request is a bug (and is not sent).
     await context.route('**/*', (route) => {
       const url = route.request().url();
-      if (url.startsWith(`${t.url}/`) || url.startsWith('data:') || url.startsWith('blob:')) return route.fallback();
+      if (url.startsWith(`${base}/`) || url.startsWith('data:') || url.startsWith('blob:')) return route.fallback();
       problems.push(`request to ${url}`);
       return route.abort();
     });
@@ -66,6 +83,13 @@ export function browserWorld(settings: Partial<Settings> = {}): BrowserWorld {
       if (m.type() === 'error' && !m.text().startsWith('Failed to load resource: the server responded with a status of 4')) problems.push(`console: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    if (options.virtualAuthenticator) {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('WebAuthn.enable');
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      });
+    }
   }
 
   before(async () => {
@@ -73,6 +97,9 @@ export function browserWorld(settings: Partial<Settings> = {}): BrowserWorld {
     assert.ok(ensureWebBuilt({ quiet: true }), 'the web app builds (npm run build:web)');
     mkdirSync(SCREENSHOTS, { recursive: true });
     t = await startTestServer({ store: 'sqlite', clock, settings });
+    base = options.localhost ? t.url.replace('127.0.0.1', 'localhost') : t.url;
+    // The origin the browser reports; the relying party ID (localhost) follows from it.
+    if (options.localhost) t.server.app.settings.webauthnOrigin = base;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -96,6 +123,7 @@ export function browserWorld(settings: Partial<Settings> = {}): BrowserWorld {
 
   return {
     get t() { return t; },
+    get url() { return base; },
     get page() { return page; },
     get context() { return context; },
     clock,
@@ -109,7 +137,7 @@ export function browserWorld(settings: Partial<Settings> = {}): BrowserWorld {
     alert: (text) => page.getByRole('alert').filter({ hasText: text }).waitFor(),
     status: (text) => page.getByRole('status').filter({ hasText: text }).waitFor(),
     async fillCredentials(user, password) {
-      await page.goto(`${t.url}/login`);
+      await page.goto(`${base}/login`);
       await page.getByLabel('Username or email').fill(user);
       await page.getByLabel('Password', { exact: true }).fill(password);
     },

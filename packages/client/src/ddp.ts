@@ -3,11 +3,11 @@
 // `{twoFactorCode, twoFactorMethod}` parameter; a login with `{totp: {login, code}}`.
 // The WebSocket is the global one (browsers, Node ≥ 22) or the constructor the caller
 // passes (`ws` on Node 20), so the browser build never pulls in `ws`.
-import { withChallenges, type Answer } from './challenge.ts';
+import { toAnswer, withChallenges, type Answer } from './challenge.ts';
 import { sha256Hex } from './digest.ts';
 import { fromEjson, toEjson } from './ejson.ts';
 import { serverError, TwofoldClientError } from './errors.ts';
-import type { ChallengeOptions, DdpLoginResult, DdpUserSelector } from './types.ts';
+import type { ChallengeOptions, DdpLoginResult, DdpUserSelector, LoginOptions } from './types.ts';
 
 /** The part of the WebSocket API the client uses; the browser's and `ws`'s both fit. */
 interface SocketLike {
@@ -46,7 +46,13 @@ const OPEN = 1;
 type Params = unknown[];
 
 /** The trailing parameter current Rocket.Chat clients send with a protected method. */
-const trailing = (answer: Answer) => ({ twoFactorCode: answer.code, twoFactorMethod: answer.method });
+function trailing(answer: Answer) {
+  // The trailing parameter must hold a code: DDP has no way to ask for another method's challenge.
+  if (answer.code === undefined) {
+    throw new TwofoldClientError('bad-request', { transport: 'ddp', reason: 'On DDP the hook must answer with a code (a reply without one only works on REST)' });
+  }
+  return { twoFactorCode: answer.code, twoFactorMethod: answer.method };
+}
 
 export class DdpClient {
   /** The server's session id from `connected`. */
@@ -119,9 +125,11 @@ export class DdpClient {
   }
 
   /** `user` is a username, an email (contains `@`) or Meteor's selector. */
-  async loginWithPassword(user: DdpUserSelector, password: string): Promise<DdpLoginResult> {
+  async loginWithPassword(user: DdpUserSelector, password: string, options: LoginOptions = {}): Promise<DdpLoginResult> {
     const selector = typeof user !== 'string' ? user : user.includes('@') ? { email: user } : { username: user };
-    return this.#login({ user: selector, password: { digest: await sha256Hex(password), algorithm: 'sha-256' } });
+    const request: Record<string, unknown> = { user: selector, password: { digest: await sha256Hex(password), algorithm: 'sha-256' } };
+    if (options.deviceToken) request.deviceToken = options.deviceToken;
+    return this.#login(request, options);
   }
 
   /** Logs this connection in with a token from an earlier login (never challenged). */
@@ -154,10 +162,18 @@ export class DdpClient {
     return this.closed;
   }
 
-  async #login(request: Record<string, unknown>): Promise<DdpLoginResult> {
-    const result = await withChallenges(this.#options, { transport: 'ddp', call: 'login' },
-      // The second factor wraps the same request (spec §1); the server picks the method.
-      (answer) => this.#apply('login', [answer ? { totp: { login: request, code: answer.code } } : request]));
+  async #login(request: Record<string, unknown>, options: LoginOptions = {}): Promise<DdpLoginResult> {
+    const hooks = options.onChallenge ? { ...this.#options, onChallenge: options.onChallenge } : this.#options;
+    const first = options.answer ? toAnswer(options.answer, 'totp') ?? undefined : undefined;
+    const result = await withChallenges(hooks, { transport: 'ddp', call: 'login' }, (answer) => {
+      if (!answer) return this.#apply('login', [request]);
+      const login = answer.code !== undefined && (options.rememberDevice || answer.rememberDevice) ? { ...request, rememberDevice: true } : request;
+      // A passkey's assertion is longer than the login's `code` takes: it travels as the
+      // trailing parameter, as a protected method's code does.
+      if (answer.method === 'webauthn') return this.#apply('login', [login, trailing(answer)]);
+      // Otherwise the second factor wraps the same request (spec §1); the server picks the method.
+      return this.#apply('login', [{ totp: { login, code: trailing(answer).twoFactorCode } }]);
+    }, first);
     const r = result as DdpLoginResult;
     if (!r || typeof r.id !== 'string' || typeof r.token !== 'string') {
       throw new TwofoldClientError('bad-response', { transport: 'ddp', reason: 'The login answer has no token' });

@@ -3,18 +3,21 @@
 // code in `error` and takes the answer as `code` in its body; any other protected call
 // answers 400 with the code in `errorType` and takes the answer as `x-2fa-code` and
 // `x-2fa-method` headers. Both go through the same hook.
-import { withChallenges, type Answer } from './challenge.ts';
+import { toAnswer, withChallenges, type Answer } from './challenge.ts';
 import { sha256Hex } from './digest.ts';
 import { serverError, TwofoldClientError } from './errors.ts';
-import type { ChallengeOptions, Me, RestLoginResult, RestSession } from './types.ts';
+import type { ChallengeHook, ChallengeOptions, ChallengeReply, LoginOptions, Me, RestLoginResult, RestSession } from './types.ts';
+
+/** Why the session changed: a login, a logout, the server refused the token, or the program set it. */
+export type SessionChange = 'login' | 'logout' | 'expired' | 'set';
 
 export interface RestClientOptions extends ChallengeOptions {
   /** The server's base URL (`https://chat.example.com`); '' for the page's own origin. */
   url: string;
   /** A login to start with (e.g. kept in sessionStorage, or a personal access token). */
   session?: RestSession | null;
-  /** Told of every login and logout, and when the server stops accepting the token (null). */
-  onSessionChange?: (session: RestSession | null) => void;
+  /** Told of every login and logout, and when the server stops accepting the token (null, `expired`). */
+  onSessionChange?: (session: RestSession | null, why: SessionChange) => void;
   /** Defaults to the global fetch. */
   fetch?: typeof fetch;
   /** Sent with every request (e.g. a User-Agent in Node). */
@@ -27,6 +30,10 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   /** Answer second-factor challenges through the hook (default true). */
   twoFactor?: boolean;
+  /** This call's own hook, instead of the client's (e.g. a prompt that names what the code is for). */
+  onChallenge?: ChallengeHook;
+  /** A second factor the caller already has: sent with the first try (`x-2fa-code` / `x-2fa-method`). */
+  answer?: ChallengeReply;
 }
 
 type Json = Record<string, unknown>;
@@ -47,17 +54,24 @@ export class RestClient {
   }
 
   set session(session: RestSession | null) {
+    this.#setSession(session, 'set');
+  }
+
+  #setSession(session: RestSession | null, why: SessionChange): void {
     this.#session = session;
-    this.#options.onSessionChange?.(session);
+    this.#options.onSessionChange?.(session, why);
   }
 
   /**
    * Logs in with a username or email and the password (sent as its SHA-256 digest). When the
-   * user has a second factor the hook is asked for the code.
+   * user has a second factor the hook is asked for the code; `deviceToken` (from an earlier
+   * login with `rememberDevice`) lets the server skip it.
    */
-  async login(user: string, password: string): Promise<RestLoginResult> {
+  async login(user: string, password: string, options: LoginOptions = {}): Promise<RestLoginResult> {
     // `{hashed}` is the REST form of Meteor's digest (spec §1): the plaintext stays here.
-    return this.#login({ user, password: { hashed: await sha256Hex(password) } });
+    const body: Json = { user, password: { hashed: await sha256Hex(password) } };
+    if (options.deviceToken) body.deviceToken = options.deviceToken;
+    return this.#login(body, options);
   }
 
   /** Logs in again with a token from an earlier login; never challenged. */
@@ -70,7 +84,7 @@ export class RestClient {
     try {
       await this.request('POST', '/api/v1/logout', { twoFactor: false });
     } finally {
-      this.session = null;
+      this.#setSession(null, 'logout');
     }
   }
 
@@ -96,23 +110,34 @@ export class RestClient {
   /** Any endpoint: `path` is `/api/v1/…` or just the name after `/api/v1/`. */
   request<T = Json>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const full = path.startsWith('/') ? path : `/api/v1/${path}`;
+    const first = options.answer ? toAnswer(options.answer, 'totp') ?? undefined : undefined;
     const send = (answer?: Answer) => this.#send(method, full, options, answer).then((r) => r as T);
-    if (options.twoFactor === false) return send();
-    return withChallenges(this.#options, { transport: 'rest', call: full }, send);
+    if (options.twoFactor === false) return send(first);
+    const hooks = options.onChallenge ? { ...this.#options, onChallenge: options.onChallenge } : this.#options;
+    return withChallenges(hooks, { transport: 'rest', call: full }, send, first);
   }
 
-  async #login(body: Json): Promise<RestLoginResult> {
+  async #login(body: Json, options: LoginOptions = {}): Promise<RestLoginResult> {
     const path = '/api/v1/login';
-    const result = await withChallenges(this.#options, { transport: 'rest', call: path }, async (answer) => {
+    const hooks = options.onChallenge ? { ...this.#options, onChallenge: options.onChallenge } : this.#options;
+    const first = options.answer ? toAnswer(options.answer, 'totp') ?? undefined : undefined;
+    const result = await withChallenges(hooks, { transport: 'rest', call: path }, async (answer) => {
+      const sent = { ...body };
+      // The login body's `code` takes a code, not a passkey's assertion (longer than the body
+      // allows a code to be): that travels in x-2fa-code alone, as on any other call.
+      if (answer?.code !== undefined && answer.method !== 'webauthn') sent.code = answer.code;
+      if (answer?.code !== undefined && (options.rememberDevice || answer.rememberDevice)) sent.rememberDevice = true;
       // Without a login header: an old token must not decide anything about a new login.
-      return this.#send('POST', path, { body: answer ? { ...body, code: answer.code } : body }, answer, false);
-    });
-    const data = result.data as { userId: string; authToken: string; me: Me } | undefined;
+      return this.#send('POST', path, { body: sent }, answer, false);
+    }, first);
+    const data = result.data as { userId: string; authToken: string; me: Me; deviceToken?: unknown } | undefined;
     if (!data || typeof data.userId !== 'string' || typeof data.authToken !== 'string') {
       throw new TwofoldClientError('bad-response', { transport: 'rest', reason: 'The login answer has no token' });
     }
-    this.session = { userId: data.userId, authToken: data.authToken };
-    return { userId: data.userId, authToken: data.authToken, me: data.me };
+    this.#setSession({ userId: data.userId, authToken: data.authToken }, 'login');
+    const out: RestLoginResult = { userId: data.userId, authToken: data.authToken, me: data.me };
+    if (typeof data.deviceToken === 'string') out.deviceToken = data.deviceToken;
+    return out;
   }
 
   async #send(method: string, path: string, options: RequestOptions, answer: Answer | undefined, auth = true): Promise<Json> {
@@ -122,7 +147,7 @@ export class RestClient {
       headers['x-auth-token'] = this.#session.authToken;
     }
     if (answer) {
-      headers['x-2fa-code'] = answer.code;
+      if (answer.code !== undefined) headers['x-2fa-code'] = answer.code;
       headers['x-2fa-method'] = answer.method;
     }
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -151,7 +176,7 @@ export class RestClient {
     const error = errorOf(res, body, path);
     // The token is dead (expired, revoked, logged out elsewhere): forget it, which tells
     // onSessionChange, so a page can show its sign-in again. A challenge is not that.
-    if (auth && this.#session && res.status === 401 && !error.code.startsWith('totp-')) this.session = null;
+    if (auth && this.#session && res.status === 401 && !error.code.startsWith('totp-')) this.#setSession(null, 'expired');
     throw error;
   }
 }

@@ -70,11 +70,25 @@ export interface ChallengeContext {
   call: string;
 }
 
+/** The object form of the hook's answer. */
+export interface ChallengeReply {
+  /**
+   * The code; for `webauthn` the passkey's assertion (AuthenticationResponseJSON as JSON
+   * text). Left out, the reply asks the server for a challenge of `method` instead (for
+   * `email` the server mails a code) and the hook is asked again with its details.
+   */
+  code?: string;
+  method?: SecondFactorMethod;
+  /** Login only: remember this device, so its next sign-ins skip the second factor. */
+  rememberDevice?: boolean;
+}
+
 /**
- * The hook's answer: a code for `context.method`, a code for another method
- * (`{code, method}`), or null to give up (the call then rejects with TwoFactorRequiredError).
+ * The hook's answer: a code for `context.method`, a reply (another method, no code to
+ * switch method, remember the device), or null to give up (the call then rejects with
+ * TwoFactorRequiredError).
  */
-export type ChallengeAnswer = string | { code: string; method?: SecondFactorMethod } | null | undefined;
+export type ChallengeAnswer = string | ChallengeReply | null | undefined;
 
 export type ChallengeHook = (context: ChallengeContext) => ChallengeAnswer | Promise<ChallengeAnswer>;
 
@@ -83,6 +97,22 @@ export interface ChallengeOptions {
   onChallenge?: ChallengeHook;
   /** Codes the hook may supply for one call before the SDK gives up (default 3). */
   maxAttempts?: number;
+}
+
+/** Options of a password login (REST `login`, DDP `loginWithPassword`). */
+export interface LoginOptions {
+  /**
+   * Ask the server to remember this device when the login passes a second factor: the
+   * result's `deviceToken` then lets later logins of this device skip it (for as long as
+   * the server's `rememberDeviceDays`). The hook can also ask for it in its reply.
+   */
+  rememberDevice?: boolean;
+  /** A device token an earlier login returned: the server skips the second factor while it holds. */
+  deviceToken?: string | null;
+  /** This login's own hook, instead of the client's (e.g. the sign-in page's code form). */
+  onChallenge?: ChallengeHook;
+  /** A second factor the caller already has: sent with the first try. */
+  answer?: ChallengeReply;
 }
 
 /** The logged-in user as `GET /api/v1/me` and the login answer describe it. Never a secret. */
@@ -105,6 +135,8 @@ export interface RestSession {
 
 export interface RestLoginResult extends RestSession {
   me: Me;
+  /** A new remembered device's token, when the login asked for one and passed a second factor. Keep it for the next login. */
+  deviceToken?: string;
 }
 
 /** The DDP `login` result, its `tokenExpires` decoded from EJSON. */
@@ -113,6 +145,8 @@ export interface DdpLoginResult {
   token: string;
   tokenExpires: Date;
   type: 'password' | 'resume';
+  /** As RestLoginResult.deviceToken. */
+  deviceToken?: string;
 }
 
 /** Who logs in on DDP: a username or email string, or Meteor's selector. */

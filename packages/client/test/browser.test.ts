@@ -15,12 +15,12 @@ import { mailbox, sdkWorld, type SdkWorld } from './world.ts';
 const CHROMIUM = '/usr/bin/chromium';
 const skip = !existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} is missing` : false;
 
-/** The SDK bundled as a browser ES module. */
-async function bundle(): Promise<string> {
+/** The SDK (or another entry) bundled as a browser ES module. */
+async function bundle(entry = 'src/index.ts'): Promise<string> {
   const out = await build({
     configFile: false, logLevel: 'silent',
     root: fileURLToPath(new URL('..', import.meta.url)),
-    build: { write: false, minify: false, lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'client' } },
+    build: { write: false, minify: false, lib: { entry, formats: ['es'], fileName: 'client' } },
   });
   const result = (Array.isArray(out) ? out[0] : out) as Rollup.RollupOutput;
   return result.output[0].code;
@@ -32,10 +32,12 @@ describe('the SDK in Chromium (sqlite)', { skip }, () => {
   let context: BrowserContext;
   let page: Page;
   let code: string;
+  let passkeyCode: string;
   let problems: string[];
 
   before(async () => {
     code = await bundle();
+    passkeyCode = await bundle('test/browser-passkey-entry.ts');
     w = await sdkWorld('sqlite');
     browser = await chromium.launch({
       executablePath: CHROMIUM, headless: true,
@@ -66,8 +68,55 @@ describe('the SDK in Chromium (sqlite)', { skip }, () => {
     assert.deepEqual(problems, []);
   });
 
-  it('does not pull `ws` or any Node module into the browser bundle', () => {
+  it('does not pull `ws` or any Node module into the browser bundle, nor the passkey library into the core', () => {
     assert.doesNotMatch(code, /from\s*["'](ws|node:[a-z]+)["']|require\(/);
+    assert.doesNotMatch(code, /startAuthentication|navigator\.credentials/);
+  });
+
+  it('answers with a passkey through answerWithPasskey (Chromium\'s virtual authenticator): REST sign-in, a protected call, DDP sign-in', async () => {
+    // Browsers refuse an IP address as a WebAuthn relying party: this page is on localhost.
+    const origin = w.t.url.replace('127.0.0.1', 'localhost');
+    w.t.server.app.settings.webauthnOrigin = origin;
+    await context.route(`${origin}/sdk/client.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: code }));
+    await context.route(`${origin}/sdk/passkey.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: passkeyCode }));
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    await page.goto(`${origin}/sockjs/info`);
+    const a = await w.plainUser();
+
+    const seen = await page.evaluate(async ({ username, password }) => {
+      const sdk = await import('/sdk/client.js' as string);
+      const pk = await import('/sdk/passkey.js' as string);
+      // Adding the passkey is confirmed with the password: the user has no other factor yet.
+      const setup = new sdk.RestClient({ url: '', onChallenge: async (ctx: { method: string }) => (ctx.method === 'password' ? sdk.sha256Hex(password) : null) });
+      await setup.login(username, password);
+      const { options } = await setup.post('users.webauthn.registerOptions');
+      await setup.post('users.webauthn.register', { name: 'Virtual key', response: await pk.startRegistration({ optionsJSON: options }) });
+
+      const calls: unknown[] = [];
+      const passkey = pk.answerWithPasskey();
+      const onChallenge = (ctx: { call: string; method: string; details: { webauthn?: unknown } }) => {
+        calls.push([ctx.call, ctx.method, typeof ctx.details.webauthn]);
+        return passkey(ctx);
+      };
+      const api = new sdk.RestClient({ url: '', onChallenge });
+      await api.login(username, password);
+      const pat = await api.post('users.generatePersonalAccessToken', { tokenName: 'passkey' });
+      if (typeof pat.token !== 'string') throw new Error('no token');
+      const ddp = await sdk.DdpClient.connect({ url: location.origin, onChallenge });
+      await ddp.loginWithPassword(username, password);
+      await ddp.close();
+      return calls;
+    }, { username: a.username, password: a.password });
+
+    assert.deepEqual(seen, [
+      ['/api/v1/login', 'webauthn', 'object'],
+      ['/api/v1/users.generatePersonalAccessToken', 'webauthn', 'object'],
+      ['login', 'webauthn', 'object'],
+    ]);
   });
 
   it('logs in over REST and steps up a protected call, the hook asking outside the page for mailed codes', async () => {

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { twoFactorWorld, type Account, type TwoFactorWorld } from '../../../test/helpers/rest-2fa.ts';
 import { codeOf } from '../../../test/helpers/smtp.ts';
 import { nextTotp } from '../../../test/helpers/totp.ts';
+import { SoftAuthenticator } from '../../../test/helpers/webauthn.ts';
 import type { StoreName } from '../../../test/helpers/stores.ts';
 import { DdpClient, RestClient, sha256Hex, type ChallengeContext, type ChallengeHook, type DdpClientOptions, type RestClientOptions } from '../src/index.ts';
 
@@ -12,6 +13,8 @@ export interface SdkWorld extends TwoFactorWorld {
   ddp(options?: Partial<DdpClientOptions>): Promise<DdpClient>;
   /** A user with an authenticator app, enrolled through the SDK; returns its secret. */
   totpUser(): Promise<Account & { secret: string }>;
+  /** A user whose only second factor is a passkey (a software authenticator), registered through the SDK. */
+  passkeyUser(): Promise<Account & { key: SoftAuthenticator }>;
   close(): Promise<void>;
 }
 
@@ -39,6 +42,16 @@ export async function sdkWorld(store: StoreName): Promise<SdkWorld> {
       const { secret } = await client.post<{ secret: string }>('users.totp.enable');
       await client.post('users.totp.validate', { code: nextTotp(w.clock, secret) });
       return { ...a, secret };
+    },
+    async passkeyUser() {
+      const a = await w.plainUser();
+      const client = world.rest({ onChallenge: ({ method }) => (method === 'password' ? sha256Hex(a.password) : null) });
+      await client.login(a.username, a.password);
+      // The relying party is the server's host, the origin its URL, as a browser on that page would report.
+      const key = new SoftAuthenticator('127.0.0.1', w.t.url);
+      const { options } = await client.post<{ options: { challenge: string } }>('users.webauthn.registerOptions');
+      await client.post('users.webauthn.register', { name: 'SDK key', response: key.register(options) });
+      return { ...a, key };
     },
     async close() {
       await Promise.all(clients.map((c) => c.close()));
@@ -73,3 +86,7 @@ export const summary = (seen: ChallengeContext[]) =>
   seen.map(({ method, attempt, transport, error, call }) => ({ method, attempt, transport, error, call }));
 
 export const totpHook = (w: TwoFactorWorld, secret: string): ChallengeHook => () => nextTotp(w.clock, secret);
+
+/** What a browser's passkey does, in Node: the assertion of the challenge's request options, as method `webauthn`. */
+export const passkeyHook = (key: SoftAuthenticator): ChallengeHook => ({ details }) =>
+  (details.webauthn ? { code: key.assert(details.webauthn as { challenge: string }), method: 'webauthn' } : null);

@@ -396,10 +396,129 @@ function operationObject(op: Operation, method: HttpMethod, operationId: string,
   return operation;
 }
 
+// ---------------------------------------------------------------------------------------
+// Routes that are no operation: DDP over REST (method-call.ts) and SockJS's info (sockjs-info.ts)
+
+/** Schemas of the DDP messages `method.call` carries as EJSON text, and of Meteor's error inside a result. */
+function ddpSchemas(): Record<string, Json> {
+  const meteorError = (code: Json, details: Json): Json => ({
+    type: 'object',
+    properties: {
+      isClientSafe: { const: true },
+      error: code,
+      reason: { type: 'string' },
+      details,
+      message: { type: 'string', description: '`<reason> [<error>]`' },
+      errorType: { const: 'Meteor.Error' },
+    },
+    required: ['isClientSafe', 'error', 'message', 'errorType'],
+  });
+  return {
+    DdpMethodMessage: {
+      type: 'object',
+      description: 'A DDP `method` message. A protected method takes its second factor as a trailing `{twoFactorCode, twoFactorMethod}` parameter, or is called through `callWithTwoFactorRequired`.',
+      properties: {
+        msg: { const: 'method' },
+        id: { type: 'string', minLength: 1, maxLength: 128 },
+        method: { type: 'string', minLength: 1, maxLength: 128 },
+        params: { type: 'array' },
+      },
+      required: ['msg', 'id', 'method'],
+    },
+    MeteorError: meteorError({ type: ['string', 'number'] }, { type: 'object' }),
+    MeteorTwoFactorError: {
+      ...meteorError({ type: 'string', enum: [...TWO_FACTOR_CODES] }, ref('schemas', 'TwoFactorDetails')),
+      description: 'A second factor is needed, wrong, or tried too often (spec §3.3): call again with a trailing `{twoFactorCode, twoFactorMethod}` parameter.',
+      required: ['isClientSafe', 'error', 'reason', 'details', 'message', 'errorType'],
+    },
+    DdpResultMessage: {
+      type: 'object',
+      description: 'The DDP `result` message of the call: `result` on success (absent when the method returns nothing), `error` otherwise.',
+      properties: {
+        msg: { const: 'result' },
+        id: { type: 'string' },
+        result: {},
+        error: { anyOf: [ref('schemas', 'MeteorTwoFactorError'), ref('schemas', 'MeteorError')] },
+      },
+      required: ['msg', 'id'],
+    },
+    SockjsInfo: {
+      type: 'object',
+      description: 'SockJS\'s server information: only the WebSocket transport is offered.',
+      properties: {
+        websocket: { const: true },
+        origins: { type: 'array', items: { type: 'string' } },
+        cookie_needed: { const: false },
+        entropy: { type: 'integer', minimum: 0 },
+      },
+      required: ['websocket', 'origins', 'cookie_needed', 'entropy'],
+    },
+  };
+}
+
+function methodCallPath(anonymous: boolean): Json {
+  const name = anonymous ? 'method.callAnon' : 'method.call';
+  const errorBody = ref('schemas', 'Error');
+  const responses: Json = {
+    200: {
+      description: 'The call ran (whatever its outcome): `message` is the EJSON text of its DDP `result` message. A method\'s errors, the second factor\'s `totp-required` / `totp-invalid` / `totp-max-attempts` among them, are inside `message` as on the socket, with HTTP 200.',
+      content: jsonContent({
+        type: 'object',
+        properties: {
+          message: { type: 'string', contentMediaType: 'application/json', contentSchema: ref('schemas', 'DdpResultMessage') },
+          success: { const: true },
+        },
+        required: ['message', 'success'],
+      }),
+    },
+    400: { description: 'The envelope is wrong: `error-parameter-required` (no `message`), `error-invalid-params` (not a method message, or the path names another method), `error-invalid-json`, `error-body-too-large` (longer than a DDP frame may be).', content: jsonContent(errorBody) },
+  };
+  if (!anonymous) responses[401] = { description: 'Not logged in: `unauthorized`.', content: jsonContent(errorBody) };
+  responses.default = { description: 'Any other error of the catalogue, in the common shape.', content: jsonContent(errorBody) };
+  return {
+    post: {
+      operationId: name,
+      summary: anonymous
+        ? 'DDP over REST without a login (Rocket.Chat\'s clients, e.g. for `login`): one DDP method call, run as nobody even when login headers are sent.'
+        : 'DDP over REST with a login (Rocket.Chat\'s web and mobile clients): one DDP method call as the logged-in user.',
+      tags: ['ddp'],
+      security: anonymous ? [] : [{ userId: [], authToken: [] }],
+      parameters: [{
+        name: 'method', in: 'path', required: true,
+        description: 'The method the message calls (Rocket.Chat\'s clients write `/` in a method name as `:`).',
+        schema: { type: 'string', minLength: 1, maxLength: 128 },
+      }],
+      requestBody: {
+        required: true,
+        content: jsonContent({
+          type: 'object',
+          properties: {
+            message: { type: 'string', contentMediaType: 'application/json', contentSchema: ref('schemas', 'DdpMethodMessage'), description: 'The EJSON text of one DDP `method` message; no longer than a DDP frame (`TWOFOLD_MAX_FRAME_BYTES`).' },
+          },
+          required: ['message'],
+        }),
+      },
+      responses,
+      'x-twofold-second-factor': 'depends',
+    },
+  };
+}
+
+function sockjsInfoPath(): Json {
+  return {
+    get: {
+      operationId: 'sockjs.info', summary: 'SockJS clients (Meteor\'s browser client) ask this before opening `/sockjs/<server>/<session>/websocket` (no login).',
+      tags: ['ddp'], security: [],
+      responses: { 200: { description: 'WebSocket only; `entropy` is a random number for clients without a good source of their own.', content: jsonContent(ref('schemas', 'SockjsInfo')) } },
+    },
+  };
+}
+
 /** The OpenAPI 3.1 document of every REST binding in the registry (and, as an extension, the DDP-only methods). */
 export function buildOpenApiDocument(registry: Registry, version: string): Json {
   const comps = components();
   const schemas = comps.schemas as Record<string, Json>;
+  Object.assign(schemas, ddpSchemas());
   const paths: Record<string, Json> = {
     '/api/info': {
       get: {
@@ -415,6 +534,10 @@ export function buildOpenApiDocument(registry: Registry, version: string): Json 
     },
   };
   const ddpOnly: Json[] = [];
+  // Hand-written routes, not operations of the registry.
+  paths['/api/v1/method.call/{method}'] = methodCallPath(false);
+  paths['/api/v1/method.callAnon/{method}'] = methodCallPath(true);
+  paths['/sockjs/info'] = sockjsInfoPath();
 
   for (const op of registry.all()) {
     const base = `${componentName(op.name)}.input`;

@@ -1,31 +1,17 @@
-// The browser's side of our REST API. The login token lives in localStorage (never in a URL
-// or a cookie): a new tab of this browser stays signed in, signing out removes it, and the
-// browser never sends it on its own, so other sites cannot ride on it. Only our own scripts
-// can read it: the CSP allows scripts from 'self' alone.
+// The browser's side of our REST API, through the SDK (@twofold/client, packages/client): its
+// REST client sends the calls and its `onChallenge` hook is how a protected call asks for a
+// second factor (step-up.ts drives the code prompt from it). The login token lives in
+// localStorage (never in a URL or a cookie): a new tab of this browser stays signed in,
+// signing out removes it, and the browser never sends it on its own, so other sites cannot
+// ride on it. Only our own scripts can read it: the CSP allows scripts from 'self' alone.
 import type { ApiPath, InfoReply } from '../../contract/api.ts';
+import { RestClient, TwofoldClientError, type ChallengeHook, type ChallengeReply, type RestSession } from '../../../packages/client/src/index.ts';
 
-export interface Session {
-  userId: string;
-  authToken: string;
-}
+/** Every failure of a call: the server's stable `code`, its `details`, the HTTP `status`. */
+export const ApiError = TwofoldClientError;
+export type ApiError = TwofoldClientError;
 
-/** A second factor sent with a call (the `x-2fa-code` / `x-2fa-method` headers). */
-export interface TwoFactorAnswer {
-  code?: string;
-  method?: string;
-}
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly details: Record<string, unknown> = {},
-    message = code,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
+export type Session = RestSession;
 
 export const SESSION_KEY = 'twofold.session';
 
@@ -40,9 +26,14 @@ export function getSession(): Session | null {
   }
 }
 
-export function setSession(s: Session | null): void {
+function storeSession(s: Session | null): void {
   if (s) localStorage.setItem(SESSION_KEY, JSON.stringify(s));
   else localStorage.removeItem(SESSION_KEY);
+}
+
+export function setSession(s: Session | null): void {
+  storeSession(s);
+  client.session = s;
 }
 
 // "Remember this device": the token the server gave a sign-in that asked for it. It outlives
@@ -69,20 +60,52 @@ export const SESSION_ENDED = 'twofold:session-ended';
 /** Fired when the user's role must set up a second factor before doing anything else. */
 export const ENROLMENT_REQUIRED = 'twofold:enrolment-required';
 
+// How far the server's clock is from this browser's (from each answer's Date header), so
+// "valid for 4 more minutes" is counted on the server's time, whatever the phone's clock says.
+let clockSkew = 0;
+export const serverNow = () => Date.now() + clockSkew;
+
+const watchingFetch: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  const date = Date.parse(res.headers.get('date') ?? '');
+  if (Number.isFinite(date)) clockSkew = date - Date.now();
+  return res;
+};
+
+/**
+ * The page's client. A person answers the prompt, so the server's failure budget is the
+ * limit on wrong codes, not the SDK's (which guards programs that guess).
+ */
+export const client = new RestClient({
+  url: '',
+  fetch: watchingFetch,
+  session: getSession(),
+  maxAttempts: 1000,
+  onSessionChange(session, why) {
+    if (why === 'set') return;
+    storeSession(session);
+    if (why === 'expired') window.dispatchEvent(new CustomEvent(SESSION_ENDED));
+  },
+});
+
+/** For calls made without the login headers (signing in, recovery, a link from a mail). */
+const anonymous = new RestClient({ url: '', fetch: watchingFetch, maxAttempts: 1000 });
+
+/** How a call answers a second-factor challenge: step-up.ts's prompt, or an answer at hand. */
+export interface TwoFactor {
+  onChallenge?: ChallengeHook;
+  answer?: ChallengeReply;
+}
+
 export interface CallOptions {
   body?: unknown;
-  twoFactor?: TwoFactorAnswer | undefined;
+  twoFactor?: TwoFactor | undefined;
   /** Send the login headers (default: when signed in). */
   auth?: boolean;
 }
 
 /** The contract's paths, or another endpoint of the same API (pages added later). */
 export type Path = ApiPath | `/api/v1/${string}`;
-
-// How far the server's clock is from this browser's (from each answer's Date header), so
-// "valid for 4 more minutes" is counted on the server's time, whatever the phone's clock says.
-let clockSkew = 0;
-export const serverNow = () => Date.now() + clockSkew;
 
 let info: InfoReply | null = null;
 /** The server's public facts (the code lifetime), once per page load; null when unreachable. */
@@ -92,44 +115,23 @@ export async function loadInfo(): Promise<InfoReply | null> {
 }
 export const serverInfo = () => info;
 
+const sameSession = (a: Session | null, b: Session | null) => a?.userId === b?.userId && a?.authToken === b?.authToken;
+
 export async function api<T = Record<string, unknown>>(method: 'GET' | 'POST', path: Path, opts: CallOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  const session = opts.auth === false ? null : getSession();
-  if (session) {
-    headers['x-user-id'] = session.userId;
-    headers['x-auth-token'] = session.authToken;
-  }
-  if (opts.twoFactor?.method) headers['x-2fa-method'] = opts.twoFactor.method;
-  if (opts.twoFactor?.code) headers['x-2fa-code'] = opts.twoFactor.code;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-
-  let res: Response;
+  // Another tab may have signed in or out since: localStorage is the one truth.
+  const stored = getSession();
+  if (!sameSession(client.session, stored)) client.session = stored;
+  const via = opts.auth === false ? anonymous : client;
   try {
-    res = await fetch(path, {
-      method, headers, credentials: 'omit', cache: 'no-store',
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    return await via.request<T>(method, path, {
+      body: opts.body,
+      // Without a prompt, a challenge is the caller's to handle (it comes back as the error).
+      twoFactor: opts.twoFactor?.onChallenge !== undefined,
+      onChallenge: opts.twoFactor?.onChallenge,
+      answer: opts.twoFactor?.answer,
     });
-  } catch {
-    throw new ApiError(0, 'network');
+  } catch (e) {
+    if (e instanceof TwofoldClientError && e.code === 'error-2fa-enrolment-required') window.dispatchEvent(new CustomEvent(ENROLMENT_REQUIRED));
+    throw e;
   }
-  const date = Date.parse(res.headers.get('date') ?? '');
-  if (Number.isFinite(date)) clockSkew = date - Date.now();
-  let body: Record<string, unknown> = {};
-  try {
-    body = await res.json() as Record<string, unknown>;
-  } catch {
-    // A proxy's HTML error page: keep the status, the words come from the code below.
-  }
-  if (res.ok && body.success !== false) return body as T;
-
-  // REST errors carry the code in `errorType`; the login endpoint puts it in `error`.
-  const code = String(body.errorType ?? body.error ?? `http-${res.status}`);
-  const details = (body.details && typeof body.details === 'object' ? body.details : {}) as Record<string, unknown>;
-  const error = new ApiError(res.status, code, details, String(body.message ?? body.error ?? code));
-  if (code === 'error-2fa-enrolment-required') window.dispatchEvent(new CustomEvent(ENROLMENT_REQUIRED));
-  if (res.status === 401 && session && !code.startsWith('totp-')) {
-    setSession(null);
-    window.dispatchEvent(new CustomEvent(SESSION_ENDED));
-  }
-  throw error;
 }

@@ -52,7 +52,7 @@ export function describeError(e: unknown): string {
     const first = (e.details.issues as { path?: string }[])[0]?.path;
     if (first) return `“${first.split('.').pop()}” is not in the expected form.`;
   }
-  return words[e.code as PageErrorCode] ?? (e.status >= 500 ? 'The server had a problem. Please try again.' : 'That did not work. Please try again.');
+  return words[e.code as PageErrorCode] ?? ((e.status ?? 0) >= 500 ? 'The server had a problem. Please try again.' : 'That did not work. Please try again.');
 }
 
 /** Same masking as the server's (a•••e@example.com), for the address the user typed. */

@@ -1,14 +1,15 @@
 // The browser's side of passkeys (WebAuthn) through @simplewebauthn/browser: asking the
-// authenticator for an assertion (the answer to a code prompt) or a new credential.
-import { browserSupportsWebAuthn, startAuthentication, startRegistration, WebAuthnAbortService } from '@simplewebauthn/browser';
-import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
+// authenticator for an assertion (the answer to a code prompt, through the SDK's passkey
+// entry point) or a new credential.
+import { browserSupportsWebAuthn, startRegistration, WebAuthnAbortService } from '@simplewebauthn/browser';
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
+import { passkeyReply } from '../../../packages/client/src/passkey.ts';
 
 export const passkeysSupported = () => browserSupportsWebAuthn();
 
-/** The assertion for the server's request options, as the JSON text sent as the code. */
+/** The assertion for the server's request options, as the JSON text sent as the code (the SDK's passkey helper). */
 export async function passkeyAnswer(options: Record<string, unknown>): Promise<string> {
-  const response = await startAuthentication({ optionsJSON: options as unknown as PublicKeyCredentialRequestOptionsJSON });
-  return JSON.stringify(response);
+  return (await passkeyReply(options)).code;
 }
 
 export async function newPasskey(options: Record<string, unknown>) {

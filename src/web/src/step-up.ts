@@ -1,9 +1,11 @@
-// Step-up: a protected call refused with `totp-required` is asked again with a code, the
-// way Rocket.Chat's clients do it (and the SDK will): run the call, and if the server
-// wants a second factor, show the prompt and retry the same call with the
-// `x-2fa-code` / `x-2fa-method` headers. Every protected action on the pages goes through here.
-import { api, ApiError, type TwoFactorAnswer } from './api.ts';
-import { challengeOf, codePrompt, isPromptRefusal, type Answer, type Challenge } from './code-prompt.ts';
+// Step-up: a protected call refused with `totp-required` is asked again with a code. The SDK
+// does the asking and the retrying (its `onChallenge` hook, the `x-2fa-code` / `x-2fa-method`
+// headers); this module turns that hook into the code prompt a person answers, in a modal
+// dialog. Every protected action on the pages goes through here.
+import type { ChallengeAnswer, ChallengeHook, ChallengeReply } from '../../../packages/client/src/index.ts';
+import { TwoFactorRequiredError } from '../../../packages/client/src/index.ts';
+import { api, ApiError, type TwoFactor } from './api.ts';
+import { challengeOf, codePrompt, isPromptRefusal, type Answer, type Challenge, type PromptHandlers } from './code-prompt.ts';
 import { h } from './dom.ts';
 
 export interface StepUpOptions {
@@ -13,25 +15,170 @@ export interface StepUpOptions {
   emails?: string[];
 }
 
-const isChallenge = (e: unknown): e is ApiError => e instanceof ApiError && e.code === 'totp-required';
+/** Where a prompt is shown: a dialog for step-up, the sign-in card for a login. */
+export interface PromptHost {
+  open(challenge: Challenge, handlers: Pick<PromptHandlers, 'submit' | 'switchToEmail' | 'cancel'>): void;
+  close(): void;
+  /** Failures the open prompt shows itself and stays for; any other ends the call. */
+  keeps(e: unknown): boolean;
+}
+
+/**
+ * Runs `call` with a hook that shows the prompt at the first challenge and hands the SDK
+ * each answer the person gives; the SDK's next challenge (a refused code, the emailed code
+ * asked for) goes back to the prompt. Resolves with the call's result, or undefined when the
+ * person cancels.
+ */
+export function promptDriven<T>(call: (twoFactor: TwoFactor) => Promise<T>, host: PromptHost): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    let shown = false;
+    let cancelled = false;
+    let done = false;
+    let running = false;
+    /** The hook, waiting for the person's answer. */
+    let waiting: ((answer: ChallengeAnswer) => void) | null = null;
+    /** The prompt, waiting to hear whether its answer worked (a refusal is thrown back to it). */
+    let submitted: { resolve(): void; reject(e: unknown): void } | null = null;
+    /** "Send a code by email instead", waiting for the email challenge. */
+    let switching: { resolve(c: Challenge | null): void; reject(e: unknown): void } | null = null;
+
+    const finish = (fn: () => void) => {
+      if (done) return;
+      done = true;
+      if (shown) host.close();
+      fn();
+    };
+
+    const onChallenge: ChallengeHook = (ctx) => {
+      const challenge = challengeOf(ctx.details);
+      if (!shown) {
+        shown = true;
+        host.open(challenge, handlers);
+      } else if (switching) {
+        const s = switching;
+        switching = null;
+        s.resolve(challenge);
+      } else if (submitted) {
+        const s = submitted;
+        submitted = null;
+        // The refused answer, as the prompt shows refusals (with the next passkey options in its details).
+        s.reject(new ApiError(ctx.error, { transport: ctx.transport, details: ctx.details }));
+      }
+      return new Promise<ChallengeAnswer>((r) => { waiting = r; });
+    };
+
+    function run(answer?: ChallengeReply): void {
+      running = true;
+      call({ onChallenge, answer }).then((result) => {
+        running = false;
+        submitted?.resolve();
+        switching?.resolve(null);
+        finish(() => resolve(result));
+      }, (e: unknown) => {
+        running = false;
+        const pending = submitted ?? switching;
+        submitted = null;
+        switching = null;
+        if (cancelled && e instanceof TwoFactorRequiredError) return finish(() => resolve(undefined));
+        // The prompt stays and shows it; the person's next answer runs the call again with it.
+        if (shown && pending && host.keeps(e)) return pending.reject(e);
+        // The prompt goes away with the call: its own wait ends quietly.
+        if (pending) (pending.resolve as (v?: null) => void)(null);
+        finish(() => reject(e));
+      });
+    }
+
+    function deliver(answer: ChallengeReply): void {
+      if (waiting) {
+        const w = waiting;
+        waiting = null;
+        w(answer);
+      } else if (!running) {
+        run(answer);
+      }
+    }
+
+    const handlers = {
+      submit: (answer: Answer) => new Promise<void>((res, rej) => {
+        submitted = { resolve: res, reject: rej };
+        deliver({ code: answer.code, method: answer.method as ChallengeReply['method'], ...(answer.rememberDevice ? { rememberDevice: true } : {}) });
+      }),
+      // Naming the method without a code makes the server mail one and describe it.
+      switchToEmail: () => new Promise<Challenge | null>((res, rej) => {
+        switching = { resolve: res, reject: rej };
+        deliver({ method: 'email' });
+      }),
+      cancel: () => {
+        cancelled = true;
+        if (waiting) {
+          const w = waiting;
+          waiting = null;
+          w(null);
+        } else if (!running) {
+          finish(() => resolve(undefined));
+        }
+      },
+    };
+    run();
+  });
+}
 
 const focusedElement = () => (document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : null);
 
-/** Resolves with the action's result, or undefined when the person cancels the prompt. */
-export async function withSecondFactor<T>(action: (answer?: TwoFactorAnswer) => Promise<T>, opts: StepUpOptions): Promise<T | undefined> {
+/** The code prompt in a modal dialog; focus goes back to the opener when it closes. */
+function dialog(opts: StepUpOptions & { opener: HTMLElement | null; onEscape(): void }) {
+  const element = h('dialog', { class: 'prompt' });
+  let closed = false;
+  return {
+    show(handlers: PromptHandlers, challenge: Challenge) {
+      const prompt = codePrompt(challenge, {
+        ...handlers,
+        reason: opts.reason,
+        destination: opts.emails,
+        account: opts.emails?.[0],
+        resend: (who) => sendEmailCode(who),
+      });
+      element.setAttribute('aria-label', opts.reason);
+      element.append(prompt.element);
+      // Escape closes a modal dialog: that is a cancel.
+      element.addEventListener('close', () => { if (!closed) opts.onEscape(); });
+      document.body.append(element);
+      element.showModal();
+      prompt.focus();
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      if (element.open) element.close();
+      element.remove();
+      // After the page's own handling (which re-enables the opener, or replaces it and
+      // focuses its news): only an opener still there and nothing else focused gets it back.
+      const opener = opts.opener;
+      setTimeout(() => {
+        if (opener?.isConnected && (document.activeElement === document.body || document.activeElement === null)) opener.focus();
+      }, 0);
+    },
+  };
+}
+
+/**
+ * Runs a protected call; when the server asks for a second factor, the SDK's hook shows the
+ * prompt. Resolves with the call's result, or undefined when the person cancels the prompt.
+ */
+export function withSecondFactor<T>(action: (twoFactor: TwoFactor) => Promise<T>, opts: StepUpOptions): Promise<T | undefined> {
   // Taken now: while the first try is on its way the button is disabled, and a disabled button loses focus.
   const opener = focusedElement();
-  try {
-    return await action();
-  } catch (e) {
-    if (!isChallenge(e)) throw e;
-    return promptForCode(challengeOf(e.details), (answer) => action(answer), {
-      ...opts,
-      opener,
-      // Naming the method without a code makes the server mail one and describe it.
-      switchToEmail: () => action({ method: 'email' }),
-    });
-  }
+  let cancel = () => {};
+  const box = dialog({ ...opts, opener, onEscape: () => cancel() });
+  return promptDriven(action, {
+    open(challenge, handlers) {
+      cancel = handlers.cancel!;
+      box.show(handlers, challenge);
+    },
+    close: () => box.close(),
+    // A refused code stays in the prompt; anything else belongs to the page.
+    keeps: isPromptRefusal,
+  });
 }
 
 export function sendEmailCode(emailOrUsername: string, auth = true): Promise<string[]> {
@@ -40,35 +187,25 @@ export function sendEmailCode(emailOrUsername: string, auth = true): Promise<str
 }
 
 /**
- * A modal prompt for a code, handed to `run` until it stops refusing the code. Also used
- * directly by calls that take the code in their body (turning the authenticator app off).
+ * The prompt for a call that takes its code in its input (turning the authenticator app
+ * off): no challenge comes first, so the prompt opens at once and each answer goes to `run`
+ * until it stops refusing it.
  */
 export function promptForCode<T>(
   challenge: Challenge,
   run: (answer: Answer) => Promise<T>,
-  opts: StepUpOptions & { switchToEmail?: () => Promise<T>; opener?: HTMLElement | null },
+  opts: StepUpOptions & { switchToEmail?: () => Promise<T> },
 ): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
-    const dialog = h('dialog', { class: 'prompt' });
-    // Focus goes back where it was (the button that opened the dialog) when the dialog closes.
-    const opener = opts.opener ?? focusedElement();
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;
       settled = true;
-      if (dialog.open) dialog.close();
-      dialog.remove();
+      box.close();
       fn();
-      // After the page's own handling (which re-enables the opener, or replaces it and
-      // focuses its news): only an opener still there and nothing else focused gets it back.
-      setTimeout(() => {
-        if (opener?.isConnected && (document.activeElement === document.body || document.activeElement === null)) opener.focus();
-      }, 0);
     };
-    const prompt = codePrompt(challenge, {
-      reason: opts.reason,
-      destination: opts.emails,
-      account: opts.emails?.[0],
+    const box = dialog({ ...opts, opener: focusedElement(), onEscape: () => settle(() => resolve(undefined)) });
+    box.show({
       async submit(answer) {
         try {
           const result = await run(answer);
@@ -85,19 +222,11 @@ export function promptForCode<T>(
           settle(() => resolve(result));
           return null;
         } catch (e) {
-          if (isChallenge(e)) return challengeOf(e.details);
+          if (e instanceof ApiError && e.code === 'totp-required') return challengeOf(e.details);
           throw e;
         }
       }),
-      resend: (who) => sendEmailCode(who),
       cancel: () => settle(() => resolve(undefined)),
-    });
-    dialog.setAttribute('aria-label', opts.reason);
-    dialog.append(prompt.element);
-    // Escape closes a modal dialog: that is a cancel.
-    dialog.addEventListener('close', () => settle(() => resolve(undefined)));
-    document.body.append(dialog);
-    dialog.showModal();
-    prompt.focus();
+    }, challenge);
   });
 }

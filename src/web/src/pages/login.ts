@@ -1,16 +1,13 @@
-// Sign-in: username or email and password, then the second factor when the server asks.
-import { api, ApiError, getDeviceToken, getSession, loadInfo, setDeviceToken, setSession, type TwoFactorAnswer } from '../api.ts';
-import { challengeOf, codePrompt } from '../code-prompt.ts';
+// Sign-in: username or email and password, then the second factor when the server asks: the
+// SDK's login asks its hook, which shows the code prompt in place of the form (step-up.ts).
+import { ApiError, client, getDeviceToken, getSession, loadInfo, setDeviceToken, type TwoFactor } from '../api.ts';
+import { codePrompt, type Challenge, type PromptHandlers } from '../code-prompt.ts';
 import { busy, everySecondUntil, field, h, markInvalid, messageArea } from '../dom.ts';
 import { countdown } from '../prompt-text.ts';
 import { describeError, maskEmail } from '../messages.ts';
 import { flashMessage, navigate } from '../router.ts';
 import { recoveryPanel } from '../recovery.ts';
-import { sendEmailCode } from '../step-up.ts';
-
-interface LoginReply {
-  data: { userId: string; authToken: string; deviceToken?: string };
-}
+import { promptDriven, sendEmailCode } from '../step-up.ts';
 
 export function loginPage(): Node {
   if (getSession()) {
@@ -78,9 +75,17 @@ export function loginPage(): Node {
       let wait = 0;
       await busy(form, async () => {
         try {
-          await attempt(credentials);
+          // The second factor, when asked for, is answered in the prompt that replaces this form.
+          const days = (await loadInfo())?.rememberDeviceDays ?? 0;
+          const signedIn = await promptDriven((twoFactor) => attempt(credentials, twoFactor), {
+            open: (challenge, handlers) => showSecondFactor(credentials, challenge, handlers, days),
+            close() {},
+            // The prompt shows every failure of its answers: the password was right, the code is what is left.
+            keeps: () => true,
+          });
+          // The person cancelled: back to the form, name kept.
+          if (signedIn === undefined) showCredentials();
         } catch (e) {
-          if (e instanceof ApiError && e.code === 'totp-required') return showSecondFactor(credentials, e.details);
           if (e instanceof ApiError && e.code === 'error-2fa-suspended') return showSuspended(credentials.user);
           error.show(describeError(e));
           markInvalid(password, error);
@@ -94,44 +99,30 @@ export function loginPage(): Node {
     }
   }
 
-  /** The password stays in this closure only while the second factor is asked for. */
-  async function attempt(credentials: { user: string; password: string }, answer?: TwoFactorAnswer & { rememberDevice?: boolean }): Promise<void> {
-    // A remembered device lets the server skip the code; it decides whether this one still counts.
-    const deviceToken = getDeviceToken();
-    // A passkey's assertion is longer than the login body's `code` takes: it goes in the header.
-    const inHeader = answer?.method === 'webauthn';
-    const body = {
-      ...credentials,
-      ...(answer?.code && !inHeader ? { code: answer.code } : {}),
-      ...(answer?.code && answer.rememberDevice ? { rememberDevice: true } : {}),
-      ...(deviceToken ? { deviceToken } : {}),
-    };
-    const twoFactor = answer?.method ? { method: answer.method, ...(inHeader ? { code: answer.code } : {}) } : undefined;
-    const reply = await api<LoginReply>('POST', '/api/v1/login', { body, auth: false, twoFactor });
-    if (reply.data.deviceToken) setDeviceToken(reply.data.deviceToken);
-    setSession({ userId: reply.data.userId, authToken: reply.data.authToken });
+  /**
+   * The password stays in this closure only while the second factor is asked for. The SDK
+   * sends it as its SHA-256 digest, and a passkey's assertion in x-2fa-code.
+   */
+  async function attempt(credentials: { user: string; password: string }, twoFactor: TwoFactor): Promise<true> {
+    const signedIn = await client.login(credentials.user, credentials.password, {
+      // A remembered device lets the server skip the code; it decides whether this one still counts.
+      deviceToken: getDeviceToken(),
+      onChallenge: twoFactor.onChallenge,
+      answer: twoFactor.answer,
+    });
+    if (signedIn.deviceToken) setDeviceToken(signedIn.deviceToken);
     navigate('/security', 'You are signed in.');
+    return true;
   }
 
-  async function showSecondFactor(credentials: { user: string; password: string }, details: Record<string, unknown>): Promise<void> {
-    const days = (await loadInfo())?.rememberDeviceDays ?? 0;
-    const prompt = codePrompt(challengeOf(details), {
+  function showSecondFactor(credentials: { user: string; password: string }, challenge: Challenge, handlers: Pick<PromptHandlers, 'submit' | 'switchToEmail' | 'cancel'>, days: number): void {
+    const prompt = codePrompt(challenge, {
+      ...handlers,
       rememberDevice: days > 0 ? `Remember this device for ${days === 1 ? '1 day' : `${days} days`}` : undefined,
       // The address the person typed reads best; signing in by username, the prompt shows
       // the masked addresses the challenge names (details.destinations).
       destination: credentials.user.includes('@') ? [maskEmail(credentials.user)] : undefined,
-      submit: (answer) => attempt(credentials, answer),
-      async switchToEmail() {
-        try {
-          await attempt(credentials, { method: 'email' });
-          return null;
-        } catch (e) {
-          if (e instanceof ApiError && e.code === 'totp-required') return challengeOf(e.details);
-          throw e;
-        }
-      },
       resend: (who) => sendEmailCode(who, false),
-      cancel: () => showCredentials(),
       account: credentials.user,
     });
     card.replaceChildren(

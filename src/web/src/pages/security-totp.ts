@@ -25,13 +25,13 @@ const appOrBackup = { method: 'totp', availableMethods: ['totp'] };
 /** Calls `path` with the app's (or a backup) code in the body, or an emailed code in the headers. */
 function appCodeCall<T>(path: '/api/v1/users.totp.disable' | '/api/v1/users.totp.regenerateCodes', emailToo: boolean, reason: string, emails: string[]) {
   const call = (answer: Answer) => (answer.method === 'email'
-    ? api<T>('POST', path, { twoFactor: answer })
+    ? api<T>('POST', path, { twoFactor: { answer: { code: answer.code, method: 'email' } } })
     : api<T>('POST', path, { body: { code: answer.code } }));
   const challenge = emailToo ? { method: 'totp', availableMethods: ['totp', 'email'] } : appOrBackup;
   return promptForCode(challenge, call, {
     reason, emails,
     // Naming the method without a code makes the server mail one (answered with totp-required, method email).
-    ...(emailToo ? { switchToEmail: () => api<T>('POST', path, { twoFactor: { method: 'email' } }) } : {}),
+    ...(emailToo ? { switchToEmail: () => api<T>('POST', path, { twoFactor: { answer: { method: 'email' } } }) } : {}),
   });
 }
 
