@@ -72,6 +72,7 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
   const keys = new ServerKeys(key);
   const store = await openStore({
     databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, commitDelayMs: settings.sqliteCommitDelay,
+    sync: settings.sqliteSync as 'pool' | 'inline',
     sessionCache: { maxEntries: settings.sessionCacheSize, maxAgeMs: settings.sessionCacheMaxAge * 1000 },
   });
   log.info({ store: store.kind, where: store.where, serverKey: source === 'TWOFOLD_SECRET_KEY' ? source : 'file' }, 'store ready');

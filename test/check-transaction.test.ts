@@ -1,14 +1,18 @@
 // Issue 13 §3 and issue 15 §1: a code check is one transaction, and on SQLite the checks of
-// one event-loop turn share one COMMIT (group commit, synchronous=FULL kept). Exactly-once
+// one event-loop turn share one COMMIT (group commit), synced to disk before any caller is answered. Exactly-once
 // and the failure budget must hold under a burst of 300 on both stores, and on SQLite no
 // caller may be answered before the COMMIT that holds its writes.
 
 import assert from 'node:assert/strict';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
-import { sql } from 'kysely';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, sql } from 'kysely';
 import type { App } from '../src/app.ts';
 import { loadSettings } from '../src/config/settings.ts';
 import { openDatabase } from '../src/store/database.ts';
+import { GroupCommitDialect, GroupCommitDriver } from '../src/store/sqlite-group-commit.ts';
 import type { User } from '../src/core/accounts.ts';
 import { checkSecondFactor } from '../src/core/twofactor/engine.ts';
 import { TwofoldError } from '../src/core/errors.ts';
@@ -225,6 +229,120 @@ describe('SQLite group commit: each transaction is a savepoint of the batch', ()
       assert.deepEqual(await db.selectFrom('audit_events').select('details').execute(), [{ details: 'pending' }]);
     } finally {
       await opened.close();
+    }
+  });
+});
+
+describe('SQLite group commit: the WAL is synced off the event loop (TWOFOLD_SQLITE_SYNC)', () => {
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+  const row = (details: string) => ({ at: 0, event: 'code-sent' as const, user_id: null, method: null, transport: 'cli', client_address: '', details });
+
+  /** A real database whose WAL syncs each wait for `release()` (the disk, slowed down at will). */
+  function gatedWorld() {
+    const dir = scratchDir('twofold-walsync-');
+    const file = join(dir, 'twofold.db');
+    const writer = new SqliteDatabase(file);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('synchronous = NORMAL');
+    writer.exec('CREATE TABLE t (v TEXT)');
+    const gates: (() => void)[] = [];
+    let failNext: Error | null = null;
+    const driver = new GroupCommitDriver(writer, {
+      reader: new SqliteDatabase(file, { readonly: true }),
+      syncWal: async () => {
+        await new Promise<void>((resolve) => gates.push(resolve));
+        if (failNext) throw failNext;
+        const fd = openSync(`${file}-wal`, 'r');
+        try { fsyncSync(fd); } finally { closeSync(fd); }
+      },
+    });
+    const db = new Kysely<{ t: { v: string } }>({ dialect: new GroupCommitDialect(driver) });
+    const answered: string[] = [];
+    const put = (v: string) => db.insertInto('t').values({ v }).execute().then(() => { answered.push(v); });
+    return {
+      db, driver, answered, put,
+      syncsWaiting: () => gates.length,
+      release: () => gates.shift()!(),
+      failNextSync: (e: Error) => { failNext = e; },
+      close: async () => { while (gates.length) gates.shift()!(); await db.destroy(); },
+    };
+  }
+
+  it('no write is answered before a WAL sync that began after its COMMIT has finished', async () => {
+    const w = gatedWorld();
+    try {
+      const first = w.put('first');
+      await nextTurn();
+      await nextTurn();
+      assert.equal(w.driver.stats.commits, 1, 'committed');
+      assert.equal(w.syncsWaiting(), 1, 'its sync is running');
+      assert.deepEqual(await w.db.selectFrom('t').select('v').execute(), [{ v: 'first' }], 'readers see the commit');
+      assert.deepEqual(w.answered, [], 'but its caller waits for the disk');
+      w.release();
+      await first;
+      assert.deepEqual(w.answered, ['first']);
+      assert.equal(w.driver.stats.syncs, 1);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('batches committed during a sync are all covered by the next one, while the event loop goes on', async () => {
+    const w = gatedWorld();
+    try {
+      const writes = [w.put('a')];
+      await nextTurn();
+      await nextTurn();
+      writes.push(w.put('b'));
+      await nextTurn();
+      await nextTurn();
+      writes.push(w.put('c'));
+      await nextTurn();
+      await nextTurn();
+      assert.equal(w.driver.stats.commits, 3, 'b and c committed while the first sync ran');
+      assert.equal(w.syncsWaiting(), 1, 'one sync at a time');
+      w.release();
+      await writes[0];
+      await nextTurn();
+      assert.deepEqual(w.answered, ['a'], 'b and c were committed after the first sync began');
+      assert.equal(w.syncsWaiting(), 1, 'one more sync, for both');
+      w.release();
+      await Promise.all(writes);
+      assert.deepEqual(w.answered, ['a', 'b', 'c']);
+      assert.equal(w.driver.stats.syncs, 2);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('a sync that fails fails the callers it was to cover', async () => {
+    const w = gatedWorld();
+    try {
+      w.failNextSync(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      const write = w.put('lost?');
+      await nextTurn();
+      await nextTurn();
+      w.release();
+      await assert.rejects(write, { code: 'EIO' });
+      assert.deepEqual(w.answered, []);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('by default Twofold syncs the WAL itself (SQLite at NORMAL); inline leaves it to SQLite at FULL', async () => {
+    assert.equal(loadSettings({}).sqliteSync, 'pool');
+    assert.throws(() => loadSettings({ TWOFOLD_SQLITE_SYNC: 'off' }), /TWOFOLD_SQLITE_SYNC/);
+    for (const [sync, level, syncs] of [['pool', 1, 1], ['inline', 2, 0]] as const) {
+      const opened = await openDatabase({ dataDir: scratchDir(`twofold-sync-${sync}-`), sync });
+      try {
+        const before = opened.groupCommit!.syncs;
+        await opened.db.insertInto('audit_events').values(row(sync)).execute();
+        assert.equal(opened.sqlite!.writer.pragma('synchronous', { simple: true }), level, `${sync}: synchronous`);
+        assert.equal(opened.groupCommit!.syncs - before, syncs, `${sync}: WAL syncs by Twofold`);
+      } finally {
+        await opened.close();
+      }
     }
   });
 });

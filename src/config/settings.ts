@@ -45,6 +45,10 @@ export const settingsTable = {
     env: 'TWOFOLD_SQLITE_COMMIT_DELAY', default: 0, min: 0, max: 50, unit: 'ms',
     meaning: 'SQLite: how long the shared transaction of concurrent writes (group commit) waits for more writers before its one COMMIT; 0: until the next event-loop turn. Every caller is still answered only after the COMMIT that holds its writes.',
   }),
+  sqliteSync: str({
+    env: 'TWOFOLD_SQLITE_SYNC', default: 'pool', maxLength: 10, pattern: /^(pool|inline)$/, patternText: 'pool or inline',
+    meaning: 'SQLite: who syncs each COMMIT to disk. `pool`: Twofold fsyncs the WAL on the thread pool after every COMMIT and answers its callers after that, while the event loop serves other calls (SQLite at `synchronous = NORMAL`; what reaches the disk is what FULL writes). `inline`: SQLite itself, inside the COMMIT (`synchronous = FULL`), which holds the event loop for the whole sync. Either way a caller is answered only once its writes are on disk.',
+  }),
   smtpUrl: str({
     env: 'TWOFOLD_SMTP_URL', default: undefined, maxLength: 4096, secret: true,
     pattern: /^smtps?:\/\//, patternText: 'an smtp:// or smtps:// URL',

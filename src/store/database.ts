@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -29,6 +30,8 @@ export interface DatabaseOptions {
   dataDir: string;
   /** SQLite: how long a group-commit batch waits for more writers, in ms (0: the next event-loop turn). */
   commitDelayMs?: number | undefined;
+  /** SQLite: who syncs a COMMIT to disk, Twofold on the thread pool (the default) or SQLite inline (TWOFOLD_SQLITE_SYNC). */
+  sync?: 'pool' | 'inline' | undefined;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<OpenDatabase> {
@@ -63,20 +66,51 @@ export async function openDatabase(opts: DatabaseOptions): Promise<OpenDatabase>
     const sqlite = new SqliteDatabase(file);
     sqlite.pragma('journal_mode = WAL');
     for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
-    // FULL makes every acknowledged commit survive a crash of the process and of the machine.
-    sqlite.pragma('synchronous = FULL');
+    // Every acknowledged commit must survive a crash of the process and of the machine. FULL
+    // syncs the WAL inside each COMMIT, holding the event loop for the whole disk wait; with
+    // `pool` the COMMIT only writes (NORMAL) and the group commit syncs the WAL on the thread
+    // pool before answering, so the disk ends up with what FULL would have written.
+    const syncOnPool = (opts.sync ?? 'pool') === 'pool';
+    sqlite.pragma(syncOnPool ? 'synchronous = NORMAL' : 'synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     // Reads outside transactions see committed data only (see sqlite-group-commit.ts).
     const reader = new SqliteDatabase(file, { readonly: true });
     reader.pragma('busy_timeout = 5000');
-    const driver = new GroupCommitDriver(sqlite, { reader, delayMs: opts.commitDelayMs ?? 0 });
+    const wal = syncOnPool ? walSyncer(`${file}-wal`) : null;
+    const driver = new GroupCommitDriver(sqlite, { reader, delayMs: opts.commitDelayMs ?? 0, syncWal: wal?.sync });
     const db = new Kysely<Database>({ dialect: new GroupCommitDialect(driver) });
     opened = {
-      db, kind: 'sqlite', where: file, close: () => db.destroy(), groupCommit: driver.stats,
+      db, kind: 'sqlite', where: file, groupCommit: driver.stats,
+      close: async () => {
+        await db.destroy();
+        await wal?.close();
+      },
       sqlite: { writer: sqlite, afterBatch: (listener) => driver.afterBatch(listener) },
     };
   }
   await migrateToLatest(opened.db);
   return opened;
+}
+
+/**
+ * fsync of the WAL file on libuv's thread pool. The file is opened at the first sync (a
+ * COMMIT has created it by then) and kept: SQLite never deletes it while this process holds
+ * its connections, and rewinds it in place after a checkpoint, so the handle stays the file.
+ */
+function walSyncer(path: string): { sync: () => Promise<void>; close: () => Promise<void> } {
+  let handle: Promise<FileHandle> | null = null;
+  return {
+    sync: async () => {
+      if (!handle) {
+        handle = open(path, 'r');
+        // Tried again at the next sync rather than failing every later one.
+        handle.catch(() => { handle = null; });
+      }
+      await (await handle).sync();
+    },
+    close: async () => {
+      if (handle) await (await handle).close();
+    },
+  };
 }

@@ -21,6 +21,12 @@ export interface GroupCommitOptions {
   delayMs?: number;
   /** A second connection to the same file, for reads outside transactions (opened read-only). */
   reader?: SqliteDatabase.Database;
+  /**
+   * Makes every committed batch durable (fsync of the WAL), off the event loop; the writer then
+   * runs at `synchronous = NORMAL` and each batch's callers are answered once a sync that began
+   * after its COMMIT has finished. Unset: the writer's own `synchronous` setting is trusted.
+   */
+  syncWal?: () => Promise<void>;
 }
 
 /** What the driver has done, for tests and the bench. */
@@ -31,6 +37,8 @@ export interface GroupCommitStats {
   failedCommits: number;
   /** Callers (a statement or a transaction) whose writes went into a committed batch. */
   committedCallers: number;
+  /** WAL syncs made by `syncWal` (each covers every batch committed before it began). */
+  syncs: number;
 }
 
 const MAX_CACHED_STATEMENTS = 500;
@@ -122,13 +130,16 @@ class Lease implements DatabaseConnection {
 }
 
 export class GroupCommitDriver implements Driver {
-  readonly stats: GroupCommitStats = { commits: 0, failedCommits: 0, committedCallers: 0 };
+  readonly stats: GroupCommitStats = { commits: 0, failedCommits: 0, committedCallers: 0, syncs: 0 };
   private readonly mutex = new Mutex();
   private readonly writes: (source: string) => CachedStatement;
   private readonly reads: ((source: string) => CachedStatement) | null;
   private batch: Batch | null = null;
   private commitScheduled = false;
   private readonly batchListeners: (() => void)[] = [];
+  /** Committed batches waiting for a sync that began after their COMMIT. */
+  private unsynced: Batch[] = [];
+  private syncing: Promise<void> | null = null;
 
   constructor(private readonly writer: SqliteDatabase.Database, private readonly options: GroupCommitOptions = {}) {
     this.writes = statementCache(writer);
@@ -287,8 +298,35 @@ export class GroupCommitDriver implements Driver {
     }
     this.stats.commits++;
     this.stats.committedCallers += b.members;
+    // Committed is what readers see from now on, synced or not: the session cache hears of it now.
     this.batchEnded();
-    b.resolve();
+    if (!this.options.syncWal) {
+      b.resolve();
+      return;
+    }
+    this.unsynced.push(b);
+    this.syncNext();
+  }
+
+  /**
+   * One sync at a time: the batches committed while one runs wait for the next, which then
+   * covers them all. The event loop meanwhile serves calls and commits further batches.
+   */
+  private syncNext(): void {
+    if (this.syncing || this.unsynced.length === 0) return;
+    const covered = this.unsynced;
+    this.unsynced = [];
+    this.syncing = this.options.syncWal!().then(
+      () => {
+        this.stats.syncs++;
+        for (const b of covered) b.resolve();
+      },
+      // Committed but perhaps not on disk: no caller of these batches may be told it is done.
+      (error: unknown) => { for (const b of covered) b.reject(error); },
+    ).finally(() => {
+      this.syncing = null;
+      this.syncNext();
+    });
   }
 
   async destroy(): Promise<void> {
@@ -296,6 +334,7 @@ export class GroupCommitDriver implements Driver {
     const b = this.batch;
     this.batch = null;
     if (b) this.end(b);
+    while (this.syncing) await this.syncing;
     this.options.reader?.close();
     this.writer.close();
   }
