@@ -57,7 +57,7 @@ export function statement<P extends Record<string, unknown>, R>(what: string, bu
   }
 
   return {
-    run(db, params) {
+    async run(db, params) {
       const adapter = db.getExecutor().adapter;
       let template = templates.get(adapter);
       if (!template) templates.set(adapter, (template = compile(db, params)));
