@@ -29,6 +29,14 @@ const deleteEmailCodeStatement = statement('delete an email code', (db, p: { id:
   db.deleteFrom('email_codes').where('id', '=', p.id).where('user_id', '=', p.userId));
 const deleteOlderEmailCodesStatement = statement('delete older email codes', (db, p: { userId: string; createdAt: number }) =>
   db.deleteFrom('email_codes').where('user_id', '=', p.userId).where('created_at', '<=', p.createdAt));
+// A wrong code: its failure row, one more in a row, and the suspension when that reaches the limit.
+const insertFailureStatement = statement('record a failure', (db, p: { id: string; userId: string; kind: MethodName; at: number }) =>
+  db.insertInto('twofa_failures').values({ id: p.id, user_id: p.userId, kind: p.kind, at: p.at }));
+const countFailureInRowStatement = statement('one more failure in a row', (db, p: { userId: string }) =>
+  db.updateTable('twofa_user_state').set((eb) => ({ failures_in_row: eb('failures_in_row', '+', sql.lit(1)) }))
+    .where('user_id', '=', p.userId).returning(['failures_in_row', 'suspended_at']));
+const suspendStatement = statement('suspend', (db, p: { userId: string; at: number }) =>
+  db.updateTable('twofa_user_state').set({ suspended_at: p.at }).where('user_id', '=', p.userId));
 const consumeBackupCodeStatement = statement('consume a backup code', (db, p: { userId: string; codeHash: string }) =>
   db.deleteFrom('backup_codes').where('user_id', '=', p.userId).where('code_hash', '=', p.codeHash));
 
@@ -85,7 +93,7 @@ export class SqlTwoFactorStore implements TwoFactorStore {
   }
 
   async recordFailure(userId: string, kind: MethodName, at: number, id: string): Promise<void> {
-    await this.db.insertInto('twofa_failures').values({ id, user_id: userId, kind, at }).execute();
+    await insertFailureStatement.run(this.db, { id, userId, kind, at });
   }
 
   async countFailures(userId: string, since: number, kind?: MethodName): Promise<number> {
@@ -127,11 +135,11 @@ export class SqlTwoFactorStore implements TwoFactorStore {
 
   async failedCheck(userId: string, kind: MethodName, at: number, id: string, maxConsecutive: number): Promise<boolean> {
     return this.atomic(async (tx) => {
-      await tx.insertInto('twofa_failures').values({ id, user_id: userId, kind, at }).execute();
-      const row = await tx.updateTable('twofa_user_state').set((eb) => ({ failures_in_row: eb('failures_in_row', '+', 1) }))
-        .where('user_id', '=', userId).returning(['failures_in_row', 'suspended_at']).executeTakeFirstOrThrow();
+      await insertFailureStatement.run(tx, { id, userId, kind, at });
+      const row = (await countFailureInRowStatement.run(tx, { userId })).rows[0];
+      if (!row) throw new Error('no check state to count the failure in');
       if (row.suspended_at !== null || Number(row.failures_in_row) < maxConsecutive) return false;
-      await tx.updateTable('twofa_user_state').set({ suspended_at: at }).where('user_id', '=', userId).execute();
+      await suspendStatement.run(tx, { userId, at });
       return true;
     });
   }
