@@ -26,7 +26,8 @@ interface Template<R> {
  * placeholders cannot misbind them. Compiling refuses a statement with any other bound value
  * (one `build` took from elsewhere would be frozen at the first call's value; a constant is
  * written as `sql.lit`) and a caller whose values differ in number from the SQL's.
- * A bound value is always a parameter: a NULL test is part of the SQL, not a value bound to `=`.
+ * A bound value is always one parameter: a NULL test is part of the SQL, not a value bound to
+ * `=`, and a list of varying length (`in`) cannot be bound.
  */
 export function statement<P extends Record<string, unknown>, R>(what: string, build: (db: Kysely<Database>, p: P) => Compilable<R>): Statement<P, R> {
   // Keyed by the dialect's adapter, which a transaction shares with its database: a
