@@ -1,5 +1,6 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { AuditDetails, AuditEvent, AuditEventName } from '../core/audit.ts';
+import { statement } from './compiled.ts';
 import type { AuditEventsTable, Database } from './schema.ts';
 
 /** An audit event as stored and as admins read it. */
@@ -31,7 +32,8 @@ function parseDetails(text: string): AuditDetails {
   }
 }
 
-type AuditRow = Insertable<AuditEventsTable>;
+// Every column but the generated `seq`: the insert statement of one event binds each.
+type AuditRow = Required<Omit<Insertable<AuditEventsTable>, 'seq'>>;
 
 function auditRow(e: AuditEvent, at: number): AuditRow {
   return {
@@ -45,12 +47,17 @@ function auditRow(e: AuditEvent, at: number): AuditRow {
   };
 }
 
+// Every code check writes one or two events in its transaction: compiled once (see compiled.ts).
+const insertEventStatement = statement('insert an audit event', (db, p: AuditRow) => db.insertInto('audit_events').values({
+  at: p.at, event: p.event, user_id: p.user_id, method: p.method, transport: p.transport, client_address: p.client_address, details: p.details,
+}));
+
 /**
  * Writes one event with `db`, which may be a transaction: a second-factor check stores its
  * events in the transaction of the check itself, so the event and its effect stand or fall together.
  */
 export async function insertAuditEvent(db: Kysely<Database>, e: AuditEvent, at: number): Promise<void> {
-  await db.insertInto('audit_events').values(auditRow(e, at)).execute();
+  await insertEventStatement.run(db, auditRow(e, at));
 }
 
 interface Pending {

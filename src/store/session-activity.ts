@@ -3,6 +3,7 @@
 // read these columns, and the write below happens at most once a minute per token, without
 // the call waiting for it.
 import type { Kysely } from 'kysely';
+import { statement } from './compiled.ts';
 import type { Database } from './schema.ts';
 
 export interface LoginSessionRow {
@@ -20,15 +21,18 @@ export async function recordSessionOrigin(db: Kysely<Database>, tokenHash: strin
     .where('token_hash', '=', tokenHash).execute();
 }
 
+// Written by the first call of each token each minute: compiled once (see compiled.ts).
+const touchStatement = statement('mark a token used', (db, p: { tokenHash: string; now: number; staleBefore: number }) =>
+  db.updateTable('login_tokens').set({ last_used_at: p.now })
+    .where('token_hash', '=', p.tokenHash)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', p.staleBefore)])));
+
 /**
  * Marks a token used at `now`, unless it was marked less than `resolutionMs` ago: the
  * condition makes racing calls (or instances) write once.
  */
 export async function touchLoginToken(db: Kysely<Database>, tokenHash: string, now: number, resolutionMs: number): Promise<void> {
-  await db.updateTable('login_tokens').set({ last_used_at: now })
-    .where('token_hash', '=', tokenHash)
-    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', now - resolutionMs)]))
-    .execute();
+  await touchStatement.run(db, { tokenHash, now, staleBefore: now - resolutionMs });
 }
 
 /** A user's live login tokens (not personal access tokens), most recently used first, at most `limit`. */

@@ -1,5 +1,6 @@
-import type { CompiledQuery, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { User } from '../core/accounts.ts';
+import { statement } from './compiled.ts';
 import type { Database } from './schema.ts';
 import { toToken, type LoginToken } from './tokens.ts';
 import { toUser } from './users.ts';
@@ -29,14 +30,13 @@ function sessionQuery(db: Kysely<Database>, tokenHash: string, now: number) {
     .orderBy('e.created_at').orderBy('e.address_lower');
 }
 
-type SessionRow = Awaited<ReturnType<ReturnType<typeof sessionQuery>['execute']>>[number];
+// Built and compiled once: building the query costs about as much as running it.
+const sessionStatement = statement('session lookup', (db, p: { tokenHash: string; now: number }) => sessionQuery(db, p.tokenHash, p.now));
 
 export interface LiveSession {
   token: LoginToken;
   user: User;
 }
-
-const compiled = new WeakMap<Kysely<Database>, CompiledQuery<SessionRow>>();
 
 export async function findLiveSession(db: Kysely<Database>, tokenHash: string, now: number): Promise<LiveSession | null> {
   return (await readLiveSession(db, tokenHash, now))?.session ?? null;
@@ -48,15 +48,7 @@ export async function findLiveSession(db: Kysely<Database>, tokenHash: string, n
  * so a copy kept in memory is still good exactly while the version is unchanged.
  */
 export async function readLiveSession(db: Kysely<Database>, tokenHash: string, now: number): Promise<{ session: LiveSession; version: number } | null> {
-  // Built and compiled once per database: building the query costs about as much as running it.
-  let template = compiled.get(db);
-  if (!template) {
-    template = sessionQuery(db, '', 0).compile();
-    // Its only values are the two bound parameters, in this order; anything else would misbind.
-    if (template.parameters.length !== 2) throw new Error('session query: expected two parameters');
-    compiled.set(db, template);
-  }
-  const { rows } = await db.executeQuery<SessionRow>({ ...template, parameters: [tokenHash, now] });
+  const { rows } = await sessionStatement.run(db, { tokenHash, now });
   const first = rows[0];
   if (!first) return null;
   const token = toToken({ ...first, name: first.token_name, created_at: first.token_created_at });
@@ -64,18 +56,11 @@ export async function readLiveSession(db: Kysely<Database>, tokenHash: string, n
   return { session: { token, user: toUser(first, emails, Number(first.webauthn_count ?? 0)) }, version: Number(first.session_version) };
 }
 
-const versionQuery = (db: Kysely<Database>, userId: string) =>
-  db.selectFrom('users').select('session_version').where('id', '=', userId);
-const compiledVersion = new WeakMap<Kysely<Database>, CompiledQuery<{ session_version: number }>>();
+const versionStatement = statement('session version', (db, p: { userId: string }) =>
+  db.selectFrom('users').select('session_version').where('id', '=', p.userId));
 
 /** The user's session version (PostgreSQL: bumped by every change to a session of theirs), or null when the user is gone. */
 export async function sessionVersion(db: Kysely<Database>, userId: string): Promise<number | null> {
-  let template = compiledVersion.get(db);
-  if (!template) {
-    template = versionQuery(db, '').compile();
-    if (template.parameters.length !== 1) throw new Error('session version query: expected one parameter');
-    compiledVersion.set(db, template);
-  }
-  const { rows } = await db.executeQuery<{ session_version: number }>({ ...template, parameters: [userId] });
+  const { rows } = await versionStatement.run(db, { userId });
   return rows[0] ? Number(rows[0].session_version) : null;
 }

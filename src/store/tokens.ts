@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { statement } from './compiled.ts';
 import type { Database, LoginTokensTable } from './schema.ts';
 
 export interface LoginToken {
@@ -27,6 +28,10 @@ export const toToken = (r: Omit<Selectable<LoginTokensTable>, 'last_used_at' | '
   twofaFingerprint: r.twofa_fingerprint,
   lastTokenPart: r.last_token_part ?? null,
 });
+
+// On the path of every code check that is remembered: compiled once (see compiled.ts).
+const rememberStatement = statement('remember a checked token', (db, p: { tokenHash: string; until: number; fingerprint: string }) =>
+  db.updateTable('login_tokens').set({ twofa_until: p.until, twofa_fingerprint: p.fingerprint }).where('token_hash', '=', p.tokenHash));
 
 export class TokenStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -85,8 +90,7 @@ export class TokenStore {
   }
 
   async remember(tokenHash: string, until: number, fingerprint: string): Promise<void> {
-    await this.db.updateTable('login_tokens').set({ twofa_until: until, twofa_fingerprint: fingerprint })
-      .where('token_hash', '=', tokenHash).execute();
+    await rememberStatement.run(this.db, { tokenHash, until, fingerprint });
   }
 
   async purgeExpired(now: number): Promise<number> {

@@ -1,11 +1,44 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type {
   CheckTransaction, LiveEmailCode, MethodName, Reservation, ReservationLimits, TwoFactorStore,
 } from '../core/twofactor/types.ts';
 import { insertAuditEvent } from './audit.ts';
+import { statement } from './compiled.ts';
 import type { Database } from './schema.ts';
 import { TokenStore } from './tokens.ts';
 import { UserStore } from './users.ts';
+
+// The statements of a successful code check (and the state lock of every check), compiled once
+// (see compiled.ts). Each is the one its method below would build.
+const lockStateStatement = statement('lock check state', (db, p: { userId: string }) =>
+  db.insertInto('twofa_user_state').values({ user_id: p.userId, failures_in_row: sql.lit(0), enrol_failures: sql.lit(0), recovery_attempts: sql.lit(0) })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ failures_in_row: (eb) => eb.ref('twofa_user_state.failures_in_row') }))
+    .returningAll());
+const countFailuresStatement = statement('count failures', (db, p: { userId: string; since: number }) =>
+  db.selectFrom('twofa_failures').select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('user_id', '=', p.userId).where('at', '>=', p.since));
+const countFailuresOfKindStatement = statement('count failures of a kind', (db, p: { userId: string; since: number; kind: MethodName }) =>
+  db.selectFrom('twofa_failures').select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('user_id', '=', p.userId).where('at', '>=', p.since).where('kind', '=', p.kind));
+const resetFailuresStatement = statement('reset failures in a row', (db, p: { userId: string }) =>
+  db.updateTable('twofa_user_state').set({ failures_in_row: sql.lit(0) }).where('user_id', '=', p.userId));
+const liveEmailCodesStatement = statement('live email codes', (db, p: { userId: string; now: number }) =>
+  db.selectFrom('email_codes').select(['id', 'code_hash', 'created_at', 'expires_at'])
+    .where('user_id', '=', p.userId).where('expires_at', '>', p.now).orderBy('created_at').orderBy('id'));
+const deleteEmailCodeStatement = statement('delete an email code', (db, p: { id: string; userId: string }) =>
+  db.deleteFrom('email_codes').where('id', '=', p.id).where('user_id', '=', p.userId));
+const deleteOlderEmailCodesStatement = statement('delete older email codes', (db, p: { userId: string; createdAt: number }) =>
+  db.deleteFrom('email_codes').where('user_id', '=', p.userId).where('created_at', '<=', p.createdAt));
+// A wrong code: its failure row, one more in a row, and the suspension when that reaches the limit.
+const insertFailureStatement = statement('record a failure', (db, p: { id: string; userId: string; kind: MethodName; at: number }) =>
+  db.insertInto('twofa_failures').values({ id: p.id, user_id: p.userId, kind: p.kind, at: p.at }));
+const countFailureInRowStatement = statement('one more failure in a row', (db, p: { userId: string }) =>
+  db.updateTable('twofa_user_state').set((eb) => ({ failures_in_row: eb('failures_in_row', '+', sql.lit(1)) }))
+    .where('user_id', '=', p.userId).returning(['failures_in_row', 'suspended_at']));
+const suspendStatement = statement('suspend', (db, p: { userId: string; at: number }) =>
+  db.updateTable('twofa_user_state').set({ suspended_at: p.at }).where('user_id', '=', p.userId));
+const consumeBackupCodeStatement = statement('consume a backup code', (db, p: { userId: string; codeHash: string }) =>
+  db.deleteFrom('backup_codes').where('user_id', '=', p.userId).where('code_hash', '=', p.codeHash));
 
 export class SqlTwoFactorStore implements TwoFactorStore {
   constructor(
@@ -23,8 +56,7 @@ export class SqlTwoFactorStore implements TwoFactorStore {
   }
 
   async liveEmailCodes(userId: string, now: number): Promise<LiveEmailCode[]> {
-    const rows = await this.db.selectFrom('email_codes').select(['id', 'code_hash', 'created_at', 'expires_at'])
-      .where('user_id', '=', userId).where('expires_at', '>', now).orderBy('created_at').orderBy('id').execute();
+    const { rows } = await liveEmailCodesStatement.run(this.db, { userId, now });
     return rows.map((r) => ({ id: r.id, codeHash: r.code_hash, createdAt: Number(r.created_at), expiresAt: Number(r.expires_at) }));
   }
 
@@ -44,9 +76,9 @@ export class SqlTwoFactorStore implements TwoFactorStore {
   async consumeEmailCode(userId: string, code: LiveEmailCode): Promise<boolean> {
     // The DELETE of the matched row decides the race: only one caller sees a deleted row.
     return this.atomic(async (tx) => {
-      const r = await tx.deleteFrom('email_codes').where('id', '=', code.id).where('user_id', '=', userId).executeTakeFirst();
-      if (Number(r.numDeletedRows) !== 1) return false;
-      await tx.deleteFrom('email_codes').where('user_id', '=', userId).where('created_at', '<=', code.createdAt).execute();
+      const r = await deleteEmailCodeStatement.run(tx, { id: code.id, userId });
+      if (Number(r.numAffectedRows) !== 1) return false;
+      await deleteOlderEmailCodesStatement.run(tx, { userId, createdAt: code.createdAt });
       return true;
     });
   }
@@ -61,14 +93,14 @@ export class SqlTwoFactorStore implements TwoFactorStore {
   }
 
   async recordFailure(userId: string, kind: MethodName, at: number, id: string): Promise<void> {
-    await this.db.insertInto('twofa_failures').values({ id, user_id: userId, kind, at }).execute();
+    await insertFailureStatement.run(this.db, { id, userId, kind, at });
   }
 
   async countFailures(userId: string, since: number, kind?: MethodName): Promise<number> {
-    let q = this.db.selectFrom('twofa_failures').select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .where('user_id', '=', userId).where('at', '>=', since);
-    if (kind) q = q.where('kind', '=', kind);
-    return Number((await q.executeTakeFirstOrThrow()).n);
+    const { rows } = kind
+      ? await countFailuresOfKindStatement.run(this.db, { userId, since, kind })
+      : await countFailuresStatement.run(this.db, { userId, since });
+    return Number(rows[0]!.n);
   }
 
   /**
@@ -79,9 +111,9 @@ export class SqlTwoFactorStore implements TwoFactorStore {
    */
   private async lockState(tx: Kysely<Database>, userId: string) {
     // One statement: the upsert returns the row it locked.
-    return tx.insertInto('twofa_user_state').values({ user_id: userId, failures_in_row: 0, enrol_failures: 0, recovery_attempts: 0 })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ failures_in_row: (eb) => eb.ref('twofa_user_state.failures_in_row') }))
-      .returningAll().executeTakeFirstOrThrow();
+    const row = (await lockStateStatement.run(tx, { userId })).rows[0];
+    if (!row) throw new Error('the check state upsert returned no row');
+    return row;
   }
 
   /**
@@ -103,17 +135,17 @@ export class SqlTwoFactorStore implements TwoFactorStore {
 
   async failedCheck(userId: string, kind: MethodName, at: number, id: string, maxConsecutive: number): Promise<boolean> {
     return this.atomic(async (tx) => {
-      await tx.insertInto('twofa_failures').values({ id, user_id: userId, kind, at }).execute();
-      const row = await tx.updateTable('twofa_user_state').set((eb) => ({ failures_in_row: eb('failures_in_row', '+', 1) }))
-        .where('user_id', '=', userId).returning(['failures_in_row', 'suspended_at']).executeTakeFirstOrThrow();
+      await insertFailureStatement.run(tx, { id, userId, kind, at });
+      const row = (await countFailureInRowStatement.run(tx, { userId })).rows[0];
+      if (!row) throw new Error('no check state to count the failure in');
       if (row.suspended_at !== null || Number(row.failures_in_row) < maxConsecutive) return false;
-      await tx.updateTable('twofa_user_state').set({ suspended_at: at }).where('user_id', '=', userId).execute();
+      await suspendStatement.run(tx, { userId, at });
       return true;
     });
   }
 
   async resetFailuresInRow(userId: string): Promise<void> {
-    await this.db.updateTable('twofa_user_state').set({ failures_in_row: 0 }).where('user_id', '=', userId).execute();
+    await resetFailuresStatement.run(this.db, { userId });
   }
 
   async reserveCheck(userId: string, kind: MethodName, at: number, id: string, limits: ReservationLimits): Promise<Reservation> {
@@ -218,8 +250,8 @@ export class SqlTwoFactorStore implements TwoFactorStore {
   }
 
   async consumeBackupCode(userId: string, codeHash: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('backup_codes').where('user_id', '=', userId).where('code_hash', '=', codeHash).executeTakeFirst();
-    return Number(r.numDeletedRows) === 1;
+    const r = await consumeBackupCodeStatement.run(this.db, { userId, codeHash });
+    return Number(r.numAffectedRows) === 1;
   }
 
   async replaceBackupCodes(userId: string, codeHashes: string[]): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { User } from '../core/accounts.ts';
+import { statement } from './compiled.ts';
 import type { Database, UsersTable } from './schema.ts';
 
 export interface NewUser {
@@ -48,6 +49,12 @@ export function toUser(row: Selectable<UsersTable>, emails: { address: string; v
 }
 
 const flag = (b: boolean) => (b ? 1 : 0);
+
+// On the path of every TOTP check: compiled once (see compiled.ts).
+const acceptTotpStepStatement = statement('accept a TOTP step', (db, p: { userId: string; step: number }) =>
+  db.updateTable('users').set({ totp_last_step: p.step })
+    .where('id', '=', p.userId)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', p.step)])));
 
 export class UserStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -172,10 +179,7 @@ export class UserStore {
    * one, in one statement, so concurrent uses of one code cannot both pass (RFC 6238 §5.2).
    */
   async acceptTotpStep(userId: string, step: number): Promise<boolean> {
-    const r = await this.db.updateTable('users').set({ totp_last_step: step })
-      .where('id', '=', userId)
-      .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    const r = await acceptTotpStepStatement.run(this.db, { userId, step });
+    return Number(r.numAffectedRows) === 1;
   }
 }
