@@ -100,9 +100,19 @@ function resolve(app: App, name: DepName): Deps[DepName] {
     case 'audit': return app.engineDeps.audit ?? noAudit;
     case 'codeSendLimits': return app.engineDeps.limits!;
     case 'webauthn': return app.engineDeps.webauthn!;
-    case 'accounts': return accountsOf(app);
-    case 'sessionActivity': return sessionActivityOf(app);
+    case 'accounts': return once(accounts, app, accountsOf);
+    case 'sessionActivity': return once(sessionActivity, app, sessionActivityOf);
   }
+}
+
+// These two read the app at each call, so one per app serves every call (made per call, they
+// were a few percent of a cheap call's time).
+const accounts = new WeakMap<App, Accounts>();
+const sessionActivity = new WeakMap<App, SessionActivity>();
+function once<T>(made: WeakMap<App, T>, app: App, make: (app: App) => T): T {
+  let value = made.get(app);
+  if (value === undefined) made.set(app, (value = make(app)));
+  return value;
 }
 
 const accountsOf = (app: App): Accounts => ({
