@@ -97,10 +97,10 @@ export async function peerScenarios(
   }
   const peerPoolFile = join(ctx.tmp, 'pool-peer-totp.json');
   writeFileSync(peerPoolFile, JSON.stringify(peerPool));
-  // Twofold takes each time step once per user: one pool per run, at 2,500 checks a second
+  // Twofold takes each time step once per user: one pool per run, at 8,000 checks a second
   // (far above what this machine does) for the whole run; a pool that runs out all the same
   // is measured over the time it lasted, and the notes say so.
-  const poolSize = Math.ceil(2500 * (opts.seconds + opts.warmup)) + 4 * opts.connections;
+  const poolSize = Math.ceil(8000 * (opts.seconds + opts.warmup)) + 4 * opts.connections;
   const twofoldPools = Array.from({ length: opts.rounds }, (_, i) => join(ctx.tmp, `pool-peer-twofold-${i + 1}.json`));
   for (const [i, file] of twofoldPools.entries()) writeFileSync(file, JSON.stringify(await seedPool(twofold.seeder, 'totp', poolSize, `bench-ptotp${i}`)));
 
