@@ -178,6 +178,9 @@ describe('web pages: what a refusal says (sqlite)', { skip: skipWithoutChromium 
     await page.clock.fastForward('01:01');
     await w.status('You can ask for a new code now.');
     const third = await t.mail.nextCode('sid@example.com', () => resend().click());
+    // The mail can arrive before the page has the answer to its request; typing before the
+    // page shows it would race the prompt's re-render.
+    await w.status('We sent a new code to s•••d@example.com.');
     await page.getByLabel('Code from the email').fill(third);
     await page.keyboard.press('Enter');
     await w.heading('Account security');
