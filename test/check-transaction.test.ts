@@ -315,7 +315,7 @@ describe('SQLite group commit: the WAL is synced off the event loop (TWOFOLD_SQL
     }
   });
 
-  it('a sync that fails fails the callers it was to cover', async () => {
+  it('a sync that fails fails the callers it was to cover, and every write after it', async () => {
     const w = gatedWorld();
     try {
       w.failNextSync(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
@@ -325,6 +325,10 @@ describe('SQLite group commit: the WAL is synced off the event loop (TWOFOLD_SQL
       w.release();
       await assert.rejects(write, { code: 'EIO' });
       assert.deepEqual(w.answered, []);
+      // The kernel may have dropped what it failed to write: no later write is called durable.
+      await assert.rejects(w.put('after'), { code: 'EIO' });
+      assert.equal(w.syncsWaiting(), 0, 'not even tried');
+      assert.deepEqual(await w.db.selectFrom('t').select('v').execute(), [{ v: 'lost?' }], 'and nothing more is written');
     } finally {
       await w.close();
     }

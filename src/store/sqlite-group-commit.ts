@@ -140,6 +140,8 @@ export class GroupCommitDriver implements Driver {
   /** Committed batches waiting for a sync that began after their COMMIT. */
   private unsynced: Batch[] = [];
   private syncing: Promise<void> | null = null;
+  /** A WAL sync failed: what was written since may not be on disk, whatever later syncs say. */
+  private syncFailure: unknown = null;
 
   constructor(private readonly writer: SqliteDatabase.Database, private readonly options: GroupCommitOptions = {}) {
     this.writes = statementCache(writer);
@@ -185,6 +187,10 @@ export class GroupCommitDriver implements Driver {
       return;
     }
     if (this.batch === null) {
+      // After a failed fsync the kernel may have dropped the pages it could not write and a
+      // later fsync may succeed without them: no write can be called durable any more, so
+      // every one is refused until the server is restarted (and SQLite recovers from the WAL).
+      if (this.syncFailure !== null) throw this.syncFailure;
       this.writer.exec('BEGIN IMMEDIATE');
       this.batch = new Batch();
     }
@@ -316,13 +322,20 @@ export class GroupCommitDriver implements Driver {
     if (this.syncing || this.unsynced.length === 0) return;
     const covered = this.unsynced;
     this.unsynced = [];
+    if (this.syncFailure !== null) {
+      for (const b of covered) b.reject(this.syncFailure);
+      return;
+    }
     this.syncing = this.options.syncWal!().then(
       () => {
         this.stats.syncs++;
         for (const b of covered) b.resolve();
       },
       // Committed but perhaps not on disk: no caller of these batches may be told it is done.
-      (error: unknown) => { for (const b of covered) b.reject(error); },
+      (error: unknown) => {
+        this.syncFailure ??= error;
+        for (const b of covered) b.reject(error);
+      },
     ).finally(() => {
       this.syncing = null;
       this.syncNext();
