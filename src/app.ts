@@ -80,7 +80,7 @@ export async function createApp(settings: Settings, overrides: AppOverrides = {}
   const mailer = overrides.mailer ?? (settings.smtpUrl
     ? smtpMailer(settings.smtpUrl, settings.mailFrom, log)
     : outboxMailer(outboxDir, settings.mailFrom, log));
-  const passwords = argon2Hasher({ memoryKib: settings.argon2MemoryKib, iterations: settings.argon2Iterations });
+  const passwords = argon2Hasher({ memoryKib: settings.argon2MemoryKib, iterations: settings.argon2Iterations, concurrency: settings.argon2Concurrency });
 
   const audit = auditRecorder(store.audit, clock, log);
   // Read when used: the port of a server started on port 0 is known only once it listens.

@@ -88,6 +88,10 @@ export const settingsTable = {
   emailVerifyTtl: int({ env: 'TWOFOLD_EMAIL_VERIFY_TTL', default: DAY, min: 60, max: 30 * DAY, unit: 's', meaning: 'Lifetime of an email verification link.' }),
   argon2MemoryKib: int({ env: 'TWOFOLD_ARGON2_MEMORY_KIB', default: 19_456, min: 1024, max: 1_048_576, unit: 'KiB', meaning: 'argon2id memory cost for password hashes (OWASP minimum: 19 MiB).' }),
   argon2Iterations: int({ env: 'TWOFOLD_ARGON2_ITERATIONS', default: 2, min: 1, max: 20, meaning: 'argon2id time cost for password hashes.' }),
+  argon2Concurrency: int({
+    env: 'TWOFOLD_ARGON2_CONCURRENCY', default: 0, min: 0, max: 256,
+    meaning: "How many password hashes run at once (libuv's thread pool); the others wait their turn in order. 0: one less than the pool's threads (`UV_THREADPOOL_SIZE`, 4 by default), so a flood of logins never leaves the SQLite WAL sync, files or DNS waiting behind it.",
+  }),
   shutdownTimeout: int({ env: 'TWOFOLD_SHUTDOWN_TIMEOUT', default: 10, min: 1, max: 600, unit: 's', meaning: 'How long SIGTERM waits for in-flight calls before closing anyway.' }),
 
   twoFactorEnabled: bool({ env: 'TWOFOLD_2FA_ENABLED', default: true, meaning: 'Master switch: off lets every protected call pass without a second factor.' }),
