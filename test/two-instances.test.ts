@@ -16,6 +16,8 @@ import { ddpError, DdpTestClient, sha256 } from './helpers/ddp.ts';
 import { withDirectApp } from './helpers/direct.ts';
 import { loginAttempt, rest, restLogin } from './helpers/rest.ts';
 import { MailCatcher } from './helpers/smtp.ts';
+import { totpAt } from './helpers/totp.ts';
+import { seedPool } from '../bench/lib/seed.ts';
 import { freshPostgresDatabase } from './helpers/stores.ts';
 
 const login = loginAttempt;
@@ -34,12 +36,13 @@ if (!process.env.TEST_DATABASE_URL) {
     const dirs: string[] = [];
     let a: ChildServer;
     let b: ChildServer;
+    let shared: { databaseUrl: string; secretKey: string; smtpUrl: string };
 
     before(async () => {
       mail = await new MailCatcher().start();
       db = await freshPostgresDatabase();
       const secretKey = randomBytes(32).toString('base64');
-      const shared = { databaseUrl: db.url, secretKey, smtpUrl: mail.url };
+      shared = { databaseUrl: db.url, secretKey, smtpUrl: mail.url };
       dirs.push(mkdtempSync(join(tmpdir(), 'twofold-seed-')));
       // Made an hour ago, so the new-account grace period is over.
       const anHourAgo = new FakeClock(Date.now() - 3_600_000);
@@ -128,6 +131,30 @@ if (!process.env.TEST_DATABASE_URL) {
       } finally {
         await audit.end();
       }
+    });
+
+    /** 300 calls with one code, split over both instances, each from a client of its own (no remembered success applies). */
+    async function burstOneCode(seeded: { userId: string; token: string }, headers: Record<string, string>) {
+      const results = await Promise.all(Array.from({ length: 300 }, (_, i) => rest(i % 2 ? a.url : b.url, 'POST', '/api/v1/users.updateOwnBasicInfo', {
+        auth: { userId: seeded.userId, authToken: seeded.token }, body: { data: {} }, headers: { ...headers, 'user-agent': `burst client ${i}` },
+      })));
+      return results.reduce<Record<string, number>>((o, r) => {
+        const k = r.status === 200 ? 'ok' : String(r.body.errorType);
+        return { ...o, [k]: (o[k] ?? 0) + 1 };
+      }, {});
+    }
+
+    it('one TOTP code sent 300 times at once over both instances passes once; the replays spend the failure budget', async () => {
+      const [u] = await withDirectApp({ ...shared, dataDir: dirs[0]! }, (app) => seedPool(app, 'totp', 1, 'twin-totp'));
+      const tally = await burstOneCode(u!, { 'x-2fa-code': totpAt(u!.secret!, Date.now()) });
+      assert.deepEqual(tally, { ok: 1, 'totp-invalid': 10, 'totp-max-attempts': 289 });
+    });
+
+    it('one email code sent 300 times at once over both instances passes once; the losers burn it', async () => {
+      const [u] = await withDirectApp({ ...shared, dataDir: dirs[0]! }, (app) => seedPool(app, 'email', 1, 'twin-email'));
+      const tally = await burstOneCode(u!, { 'x-2fa-code': u!.code!, 'x-2fa-method': 'email' });
+      // 5 tries per code: the 4 after the success are wrong, then the code is gone.
+      assert.deepEqual(tally, { ok: 1, 'totp-invalid': 4, 'totp-max-attempts': 295 });
     });
 
     it('a success remembered on one instance is honoured by the other for the same token and client', async () => {
