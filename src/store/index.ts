@@ -28,7 +28,7 @@ export async function openStore(opts: DatabaseOptions & { sessionCache?: Session
   const opened = await openDatabase(databaseOptions);
   const users = new UserStore(opened.db);
   const tokens = new TokenStore(opened.db);
-  return { ...opened, users, tokens, twoFactor: new SqlTwoFactorStore(opened.db, users, tokens), messages: new MessageStore(opened.db),
+  return { ...opened, users, tokens, twoFactor: new SqlTwoFactorStore(opened.db, users, tokens, opened.kind), messages: new MessageStore(opened.db),
     limits: new RateLimitStore(opened.db), audit: new AuditStore(opened.db), devices: new DeviceStore(opened.db),
     webauthn: new SqlWebAuthnStore(opened.db), sessions: sessionLookup(opened, opts.sessionCache ?? { maxEntries: 0, maxAgeMs: 0 }) };
 }

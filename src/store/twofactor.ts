@@ -4,6 +4,7 @@ import type {
 } from '../core/twofactor/types.ts';
 import { insertAuditEvent } from './audit.ts';
 import { statement } from './compiled.ts';
+import type { StoreKind } from './database.ts';
 import type { Database } from './schema.ts';
 import { TokenStore } from './tokens.ts';
 import { UserStore } from './users.ts';
@@ -14,6 +15,8 @@ const lockStateStatement = statement('lock check state', (db, p: { userId: strin
   db.insertInto('twofa_user_state').values({ user_id: p.userId, failures_in_row: sql.lit(0), enrol_failures: sql.lit(0), recovery_attempts: sql.lit(0) })
     .onConflict((oc) => oc.column('user_id').doUpdateSet({ failures_in_row: (eb) => eb.ref('twofa_user_state.failures_in_row') }))
     .returningAll());
+const readStateStatement = statement('read check state', (db, p: { userId: string }) =>
+  db.selectFrom('twofa_user_state').select(['failures_in_row', 'suspended_at']).where('user_id', '=', p.userId));
 const countFailuresStatement = statement('count failures', (db, p: { userId: string; since: number }) =>
   db.selectFrom('twofa_failures').select((eb) => eb.fn.countAll<string | number>().as('n'))
     .where('user_id', '=', p.userId).where('at', '>=', p.since));
@@ -32,9 +35,12 @@ const deleteOlderEmailCodesStatement = statement('delete older email codes', (db
 // A wrong code: its failure row, one more in a row, and the suspension when that reaches the limit.
 const insertFailureStatement = statement('record a failure', (db, p: { id: string; userId: string; kind: MethodName; at: number }) =>
   db.insertInto('twofa_failures').values({ id: p.id, user_id: p.userId, kind: p.kind, at: p.at }));
+// An upsert: on SQLite a check reads the state without writing it (see runCheck), so a user's
+// first failure may find no row yet.
 const countFailureInRowStatement = statement('one more failure in a row', (db, p: { userId: string }) =>
-  db.updateTable('twofa_user_state').set((eb) => ({ failures_in_row: eb('failures_in_row', '+', sql.lit(1)) }))
-    .where('user_id', '=', p.userId).returning(['failures_in_row', 'suspended_at']));
+  db.insertInto('twofa_user_state').values({ user_id: p.userId, failures_in_row: sql.lit(1), enrol_failures: sql.lit(0), recovery_attempts: sql.lit(0) })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet((eb) => ({ failures_in_row: eb('twofa_user_state.failures_in_row', '+', sql.lit(1)) })))
+    .returning(['failures_in_row', 'suspended_at']));
 const suspendStatement = statement('suspend', (db, p: { userId: string; at: number }) =>
   db.updateTable('twofa_user_state').set({ suspended_at: p.at }).where('user_id', '=', p.userId));
 const consumeBackupCodeStatement = statement('consume a backup code', (db, p: { userId: string; codeHash: string }) =>
@@ -45,6 +51,7 @@ export class SqlTwoFactorStore implements TwoFactorStore {
     private readonly db: Kysely<Database>,
     private readonly users: UserStore,
     private readonly tokens: TokenStore,
+    private readonly kind: StoreKind = 'postgres',
   ) {}
 
   /**
@@ -124,9 +131,15 @@ export class SqlTwoFactorStore implements TwoFactorStore {
    */
   async runCheck<T>(userId: string, at: number, body: (tx: CheckTransaction) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
-      const state = await this.lockState(trx, userId);
+      // SQLite: the transaction already holds the database's write lock (the group commit's
+      // batch began with BEGIN IMMEDIATE, and this process runs one transaction at a time), so
+      // a plain read is as good as the lock, and a check that passes writes no state row
+      // (a page less in every COMMIT). PostgreSQL: the upsert takes the row lock.
+      const state = this.kind === 'sqlite'
+        ? (await readStateStatement.run(trx, { userId })).rows[0] ?? { failures_in_row: 0, suspended_at: null }
+        : await this.lockState(trx, userId);
       return body({
-        store: new SqlTwoFactorStore(trx, new UserStore(trx), new TokenStore(trx)),
+        store: new SqlTwoFactorStore(trx, new UserStore(trx), new TokenStore(trx), this.kind),
         state: { suspended: state.suspended_at !== null, failuresInRow: Number(state.failures_in_row) },
         audit: (event) => insertAuditEvent(trx, event, at),
       });
