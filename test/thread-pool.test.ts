@@ -3,6 +3,7 @@
 // hashes take at most TWOFOLD_ARGON2_CONCURRENCY threads (default: all but one), and the
 // others wait their turn in order, outside the pool. (SQLite only: PostgreSQL's commits
 // do not use the pool.)
+// test: own process (what other files leave running on the thread pool would skew the count)
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
